@@ -1,0 +1,43 @@
+/**
+ * Errors a user can cause (missing model, bad WAV, no device, bad flag). Each carries a one-line message
+ * that already says how to fix it; the CLI prints `message` alone and exits non-zero, the library throws it.
+ */
+export type EarshotErrorCode =
+  | 'MODEL_MISSING'
+  | 'MODEL_CORRUPT'
+  | 'BAD_AUDIO'
+  | 'BAD_OPTION'
+  | 'NO_DEVICE'
+  /** A native addon that is built at install time is missing or does not load (fix: npm run build:native). */
+  | 'NATIVE_MISSING'
+  | 'DOWNLOAD_FAILED'
+  | 'VERIFY_FAILED'
+  | 'ABORTED';
+
+export class EarshotError extends Error {
+  readonly code: EarshotErrorCode;
+  constructor(code: EarshotErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EarshotError';
+    this.code = code;
+  }
+}
+
+export function isEarshotError(e: unknown): e is EarshotError {
+  return e instanceof EarshotError;
+}
+
+/** The `npm run fetch-models` line that installs a model of the given role, for "missing model" messages. */
+export function fetchHint(role: string, name?: string): string {
+  return name ? `npm run fetch-models -- --${role} ${name}` : 'npm run fetch-models';
+}
+
+export function abortError(signal?: AbortSignal): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error) return reason;
+  return new DOMException('The operation was aborted', 'AbortError');
+}
+
+export function isAbortError(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'AbortError' || (e as { code?: string }).code === 'ABORT_ERR');
+}

@@ -1,0 +1,31 @@
+export interface ChatTurn {
+  role: 'user' | 'assistant';
+  text: string;
+  /** Set on an assistant turn that was cut off; `text` then holds only what the user heard. */
+  interrupted?: boolean;
+}
+
+export interface GenerateOptions {
+  /** Aborting stops generation; the promise then resolves with the partial text and `aborted: true`. */
+  signal?: AbortSignal;
+  /** Called with each new piece of reply text as soon as the model produces it. */
+  onTextDelta?: (delta: string) => void;
+  /** Upper bound on generated tokens. Default: 512. */
+  maxTokens?: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  aborted: boolean;
+  /** Generated tokens (for tokens/s). */
+  tokens: number;
+}
+
+/**
+ * A local chat model. The caller owns the conversation: it passes the whole history (ending with the new
+ * user turn) on every call, so an interrupted reply can be cut to what was heard before the next turn.
+ */
+export interface LlmEngine {
+  generate(systemPrompt: string, history: readonly ChatTurn[], options?: GenerateOptions): Promise<GenerateResult>;
+  dispose(): Promise<void>;
+}

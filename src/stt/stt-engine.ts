@@ -1,0 +1,29 @@
+export interface TranscriptSegment {
+  text: string;
+  startMs: number;
+  endMs: number;
+  /** Whisper's probability that the segment holds no speech (0..1), where the engine reports it. */
+  noSpeechProb?: number;
+}
+
+export interface Transcript {
+  /** The whole text, trimmed. Empty when nothing was said. */
+  text: string;
+  segments: TranscriptSegment[];
+  /** Wall time of the transcription, ms. */
+  computeMs: number;
+}
+
+export interface TranscribeOptions {
+  /** Aborting stops decoding at the engine's next check point and rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** ISO language code, or 'auto'. Default: 'en'. */
+  language?: string;
+}
+
+/** Speech to text. The model is loaded once by the factory and reused for every call. */
+export interface SttEngine {
+  /** `audio` is mono float32 at 16 kHz. */
+  transcribe(audio: Float32Array, options?: TranscribeOptions): Promise<Transcript>;
+  dispose(): Promise<void>;
+}
