@@ -1,0 +1,197 @@
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import { EarshotError, abortError, fetchHint } from '../errors.js';
+import type { SttEngine, TranscribeOptions, Transcript } from './stt-engine.js';
+import { loadWhisperAddon, type NativeTranscribeResult, type NativeWhisperAddon, type NativeWhisperContext } from './whisper-addon.js';
+import { checkWhisperModel, whisperModelName } from './whisper-model-check.js';
+
+export interface WhisperEngineOptions {
+  /** Path of a whisper.cpp ggml model (`ggml-*.bin`). Required. */
+  modelPath: string;
+  /** Model name for the fix line in errors (`npm run fetch-models -- --stt <name>`). Default: from the file name. */
+  modelName?: string;
+  /** CPU threads for whisper_full. Default: os.availableParallelism(). */
+  threads?: number;
+  /** Language when a call does not name one: an ISO code such as 'en', or 'auto'. Default: 'en'. */
+  language?: string;
+  /** Flash attention in the encoder and decoder; about 4.5x faster on a plain x86 CPU. Default: true. */
+  flashAttention?: boolean;
+  /**
+   * Ask whisper.cpp for a GPU backend. Only takes effect when the addon was built with one (CUDA, Vulkan,
+   * Metal); the default install build is CPU-only, so this then changes nothing. Default: false.
+   */
+  gpu?: boolean;
+  /** GPU index when `gpu` is on. Default: 0. */
+  gpuDevice?: number;
+  /**
+   * Retry a window at a higher temperature when greedy decoding looks like a loop or gibberish (whisper's
+   * standard fallback). Off trades accuracy on hard audio for a bounded worst-case time. Default: true.
+   */
+  temperatureFallback?: boolean;
+  /**
+   * Run one throwaway transcription of 1 s of silence while loading. A fresh whisper.cpp context is about
+   * twice as slow on its first call (first touch of its compute buffers, thread start-up); paying that at
+   * load keeps it off the user's first utterance. Costs one encoder pass at load. Default: true.
+   */
+  warmUp?: boolean;
+}
+
+interface Job {
+  /** Settles the caller's promise with `error` now; any native work still running is told to stop. */
+  cancel(error: Error): void;
+}
+
+function toTranscript(result: NativeTranscribeResult, computeMs: number): Transcript {
+  const segments = result.segments.map((s) => ({
+    text: s.text.trim(),
+    startMs: s.t0Ms,
+    endMs: s.t1Ms,
+    noSpeechProb: s.noSpeechProb,
+  }));
+  const text = segments
+    .map((s) => s.text)
+    .filter((t) => t.length > 0)
+    .join(' ')
+    .trim();
+  return { text, segments, computeMs };
+}
+
+class WhisperEngine implements SttEngine {
+  /** Every call chains onto this, so one context never runs two whisper_full calls at once. */
+  private tail: Promise<void> = Promise.resolve();
+  private readonly jobs = new Set<Job>();
+  private disposed = false;
+
+  constructor(
+    private readonly addon: NativeWhisperAddon,
+    private readonly ctx: NativeWhisperContext,
+    private readonly threads: number,
+    private readonly defaultLanguage: string,
+    private readonly temperatureFallback: boolean,
+    private readonly modelPath: string,
+  ) {}
+
+  resolveLanguage(language: string): string {
+    if (language !== 'auto' && this.addon.languageId(language) < 0) {
+      throw new EarshotError('BAD_OPTION', `unknown whisper language '${language}'; use an ISO code such as 'en', or 'auto'`);
+    }
+    if (this.ctx.multilingual) return language;
+    if (language === 'auto' || language === 'en') return 'en';
+    throw new EarshotError(
+      'BAD_OPTION',
+      `whisper model ${basename(this.modelPath)} is English-only; set the language to 'en' or use a multilingual model`,
+    );
+  }
+
+  transcribe(audio: Float32Array, options: TranscribeOptions = {}): Promise<Transcript> {
+    const { signal } = options;
+    if (this.disposed) return Promise.reject(new Error('the whisper engine is disposed'));
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    let language: string;
+    try {
+      language = this.resolveLanguage(options.language ?? this.defaultLanguage);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (audio.length === 0) return Promise.resolve({ text: '', segments: [], computeMs: 0 });
+    // A queued call may start much later; the caller is free to reuse its buffer in the meantime.
+    const samples = audio.slice();
+
+    return new Promise<Transcript>((resolve, reject) => {
+      let settled = false;
+      let running = false;
+      const finish = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        this.jobs.delete(job);
+      };
+      const job: Job = {
+        cancel: (error) => {
+          if (settled) return;
+          settled = true;
+          if (running) this.ctx.abort();
+          finish();
+          reject(error);
+        },
+      };
+      const onAbort = (): void => job.cancel(abortError(signal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.jobs.add(job);
+
+      const run = async (): Promise<void> => {
+        if (settled) return;
+        running = true;
+        const t0 = performance.now();
+        try {
+          const result = await this.ctx.transcribe(samples, {
+            language,
+            threads: this.threads,
+            temperatureFallback: this.temperatureFallback,
+          });
+          if (settled) return;
+          settled = true;
+          finish();
+          if (result.aborted) reject(abortError(signal));
+          else resolve(toTranscript(result, performance.now() - t0));
+        } catch (e) {
+          if (settled) return;
+          settled = true;
+          finish();
+          reject(new Error(`whisper.cpp failed to transcribe: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
+        }
+      };
+      // The chain itself never rejects: each job reports its own outcome through its promise.
+      this.tail = this.tail.then(run, run);
+    });
+  }
+
+  /** One untimed pass over 1 s of silence, without temperature fallback so it is one encoder pass at most. */
+  async warmUp(): Promise<void> {
+    await this.ctx.transcribe(new Float32Array(16_000), {
+      language: this.resolveLanguage(this.defaultLanguage),
+      threads: this.threads,
+      temperatureFallback: false,
+    });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const job of [...this.jobs]) job.cancel(new Error('the whisper engine was disposed'));
+    // An aborted whisper_full still has to reach its next check point before the context can be freed.
+    await this.tail;
+    this.ctx.free();
+  }
+}
+
+/**
+ * Loads a whisper.cpp model into the in-process addon and returns an SttEngine that keeps it loaded.
+ * The file is validated in TypeScript first, because whisper.cpp aborts the process on some malformed files.
+ */
+export async function loadWhisperEngine(options: WhisperEngineOptions): Promise<SttEngine> {
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new EarshotError('BAD_OPTION', `whisper threads must be a whole number >= 1 (got ${threads})`);
+  }
+  const info = checkWhisperModel(options.modelPath, { modelName: options.modelName });
+  const addon = loadWhisperAddon();
+  let ctx: NativeWhisperContext;
+  try {
+    ctx = await addon.loadModel(info.path, {
+      useGpu: options.gpu ?? false,
+      flashAttention: options.flashAttention ?? true,
+      gpuDevice: options.gpuDevice ?? 0,
+    });
+  } catch (e) {
+    const hint = fetchHint('stt', options.modelName ?? whisperModelName(info.path));
+    throw new EarshotError('MODEL_CORRUPT', `whisper.cpp could not load the model ${info.path}; re-download it: ${hint}`, { cause: e });
+  }
+  const engine = new WhisperEngine(addon, ctx, threads, options.language ?? 'en', options.temperatureFallback ?? true, info.path);
+  try {
+    engine.resolveLanguage(options.language ?? 'en');
+    if (options.warmUp ?? true) await engine.warmUp();
+  } catch (e) {
+    await engine.dispose();
+    throw e;
+  }
+  return engine;
+}
