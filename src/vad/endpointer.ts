@@ -1,0 +1,131 @@
+import { concatFloat32 } from '../audio/pcm.js';
+import { defaultEndpointingOptions, type EndpointingOptions } from './endpointing-options.js';
+
+/** Positions are sample indices at 16 kHz in the stream the endpointer has been fed. */
+export type EndpointEvent =
+  | { type: 'speech-start'; startSample: number }
+  | {
+      type: 'speech-end';
+      startSample: number;
+      endSample: number;
+      /** The utterance: pre-roll, speech, and the trailing silence frames up to the turn decision. */
+      audio: Float32Array;
+      /** True when the turn was cut at maxUtteranceMs rather than ended by silence. */
+      truncated: boolean;
+    };
+
+type State = 'silence' | 'onset' | 'speech';
+
+/**
+ * Turns a stream of (frame, speech probability) into utterances. Pure logic over sample counts, so it is
+ * deterministic and behaves the same on a file and on a live microphone.
+ */
+export class Endpointer {
+  private readonly options: EndpointingOptions;
+  private readonly sampleRate: number;
+  private state: State = 'silence';
+  private position = 0;
+  private preRoll: Float32Array[] = [];
+  private preRollSamples = 0;
+  private frames: Float32Array[] = [];
+  private startSample = 0;
+  private speechSamples = 0;
+  private lastSpeechEnd = 0;
+
+  constructor(options: Partial<EndpointingOptions> = {}, sampleRate = 16_000) {
+    this.options = { ...defaultEndpointingOptions, ...options };
+    this.sampleRate = sampleRate;
+  }
+
+  /** True while a user turn is open (after speech-start, before speech-end). */
+  get inSpeech(): boolean {
+    return this.state === 'speech';
+  }
+
+  /** Samples fed so far. */
+  get samplePosition(): number {
+    return this.position;
+  }
+
+  push(frame: Float32Array, probability: number): EndpointEvent[] {
+    const events: EndpointEvent[] = [];
+    const frameStart = this.position;
+    const frameEnd = frameStart + frame.length;
+    this.position = frameEnd;
+    const o = this.options;
+
+    if (this.state === 'silence') {
+      if (probability >= o.speechThreshold) {
+        this.state = 'onset';
+        this.startSample = frameStart;
+        this.frames = [...this.preRoll, frame];
+        this.speechSamples = frame.length;
+        this.lastSpeechEnd = frameEnd;
+      } else {
+        this.keepPreRoll(frame);
+      }
+    } else {
+      this.frames.push(frame);
+      if (probability >= o.silenceThreshold) {
+        this.speechSamples += frame.length;
+        this.lastSpeechEnd = frameEnd;
+      }
+    }
+
+    if (this.state === 'onset') {
+      if (this.ms(this.speechSamples) >= o.minSpeechMs) {
+        this.state = 'speech';
+        events.push({ type: 'speech-start', startSample: this.startSample });
+      } else if (this.ms(frameEnd - this.lastSpeechEnd) >= o.endSilenceMs / 2) {
+        // A blip too short to be a turn: forget it, but keep its tail as pre-roll for a real onset.
+        this.state = 'silence';
+        this.preRoll = [];
+        this.preRollSamples = 0;
+        for (const f of this.frames.slice(-this.maxPreRollFrames(frame.length))) this.keepPreRoll(f);
+        this.frames = [];
+      }
+    } else if (this.state === 'speech') {
+      const silentMs = this.ms(frameEnd - this.lastSpeechEnd);
+      const lengthMs = this.ms(frameEnd - this.startSample);
+      if (silentMs >= o.endSilenceMs || lengthMs >= o.maxUtteranceMs) {
+        events.push({
+          type: 'speech-end',
+          startSample: this.startSample,
+          endSample: this.lastSpeechEnd,
+          audio: concatFloat32(this.frames),
+          truncated: silentMs < o.endSilenceMs,
+        });
+        this.state = 'silence';
+        this.frames = [];
+        this.preRoll = [];
+        this.preRollSamples = 0;
+      }
+    }
+    return events;
+  }
+
+  /** Drops any open turn (used when the input stream restarts). */
+  reset(): void {
+    this.state = 'silence';
+    this.frames = [];
+    this.preRoll = [];
+    this.preRollSamples = 0;
+  }
+
+  private keepPreRoll(frame: Float32Array): void {
+    this.preRoll.push(frame);
+    this.preRollSamples += frame.length;
+    const max = (this.options.preRollMs / 1000) * this.sampleRate;
+    while (this.preRoll.length > 0 && this.preRollSamples - this.preRoll[0].length >= max) {
+      this.preRollSamples -= this.preRoll.shift()!.length;
+    }
+  }
+
+  private maxPreRollFrames(frameLength: number): number {
+    return Math.ceil(((this.options.preRollMs / 1000) * this.sampleRate) / frameLength);
+  }
+
+  private ms(samples: number): number {
+    return (samples / this.sampleRate) * 1000;
+  }
+}

