@@ -1,0 +1,123 @@
+import { open, stat } from 'node:fs/promises';
+import { EarshotError, fetchHint } from '../errors.js';
+import { GGUF_SUPPORTED_VERSIONS, ggmlTensorBytes } from './gguf-format.js';
+import { GgufFormatError, GgufNeedMoreBytes, parseGgufHeader, type GgufHeader } from './gguf-header.js';
+
+export interface GgufCheckOptions {
+  /** Model name for the fix hint (`npm run fetch-models -- --llm <name>`). Default: none, the hint is `npm run fetch-models`. */
+  modelName?: string;
+}
+
+/** What a valid file told us, for callers that want to size a context without loading the model. */
+export interface GgufSummary {
+  architecture: string;
+  /** Context length the model was trained with (`<arch>.context_length`). */
+  contextLength: number;
+  vocabSize: number;
+  tensorCount: number;
+  fileBytes: number;
+}
+
+/** Keys every architecture needs; llama.cpp refuses to load a model without them. */
+const ARCH_KEYS = ['context_length', 'embedding_length', 'block_count', 'attention.head_count'];
+/**
+ * Extra keys the llama architecture needs. Without feed_forward_length or attention.head_count llama.cpp
+ * aborts the whole process (GGML_ASSERT) instead of throwing.
+ */
+const LLAMA_KEYS = ['feed_forward_length', 'attention.layer_norm_rms_epsilon'];
+const TOKENIZER_KEYS = ['tokenizer.ggml.model', 'tokenizer.ggml.tokens'];
+
+const FIRST_READ_BYTES = 1 << 20;
+
+/**
+ * Checks a GGUF model file before node-llama-cpp sees it: it exists, is a GGUF v2/v3 file, has the keys the
+ * loader needs, no duplicate vocabulary entries (another GGML_ASSERT), and is long enough for every tensor.
+ * Throws EarshotError MODEL_MISSING or MODEL_CORRUPT with one line naming the file and the fix.
+ */
+export async function checkGgufModel(path: string, options: GgufCheckOptions = {}): Promise<GgufSummary> {
+  const hint = fetchHint('llm', options.modelName);
+  const corrupt = (reason: string): EarshotError =>
+    new EarshotError('MODEL_CORRUPT', `LLM model ${path} is damaged: ${reason}. Download it again: ${hint}`);
+
+  const fileBytes = await fileSize(path);
+  if (fileBytes === undefined) {
+    throw new EarshotError('MODEL_MISSING', `LLM model not found: ${path}. Download it with: ${hint}`);
+  }
+
+  let header: GgufHeader;
+  try {
+    header = await readHeader(path, fileBytes);
+  } catch (e) {
+    if (e instanceof GgufFormatError) throw corrupt(e.reason);
+    throw e;
+  }
+
+  if (!GGUF_SUPPORTED_VERSIONS.includes(header.version)) throw corrupt(`unsupported GGUF version ${header.version}`);
+
+  const meta = header.metadata;
+  const architecture = meta.get('general.architecture');
+  if (typeof architecture !== 'string' || architecture === '') throw corrupt('missing key general.architecture');
+  const archKeys = [...ARCH_KEYS, ...(architecture === 'llama' ? LLAMA_KEYS : [])].map((k) => `${architecture}.${k}`);
+  const missing = [...archKeys, ...TOKENIZER_KEYS].filter((k) => !meta.has(k));
+  if (missing.length > 0) throw corrupt(`missing key ${missing.join(', ')}`);
+
+  const tokens = meta.get('tokenizer.ggml.tokens');
+  if (!Array.isArray(tokens) || tokens.length === 0) throw corrupt('tokenizer.ggml.tokens is not a list of strings');
+  const duplicate = firstDuplicate(tokens);
+  if (duplicate !== undefined) throw corrupt(`vocabulary lists token ${JSON.stringify(duplicate)} twice`);
+
+  const dataBytes = BigInt(fileBytes - header.dataOffset);
+  for (const t of header.tensors) {
+    if (t.offset % BigInt(header.alignment) !== 0n) throw corrupt(`tensor ${t.name} is not aligned`);
+    const bytes = ggmlTensorBytes(t.type, t.dims) ?? 0n;
+    if (t.offset + bytes > dataBytes) throw corrupt(`file is truncated (tensor ${t.name} runs past the end)`);
+  }
+
+  return {
+    architecture,
+    contextLength: Number(meta.get(`${architecture}.context_length`)),
+    vocabSize: tokens.length,
+    tensorCount: header.tensors.length,
+    fileBytes,
+  };
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    const s = await stat(path);
+    return s.isFile() ? s.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads just enough of the file for the header; real vocabularies make headers of several megabytes. */
+async function readHeader(path: string, fileBytes: number): Promise<GgufHeader> {
+  const file = await open(path, 'r');
+  try {
+    let want = Math.min(FIRST_READ_BYTES, fileBytes);
+    for (;;) {
+      const buf = Buffer.alloc(want);
+      const { bytesRead } = await file.read(buf, 0, want, 0);
+      try {
+        return parseGgufHeader(buf.subarray(0, bytesRead), fileBytes);
+      } catch (e) {
+        if (!(e instanceof GgufNeedMoreBytes)) throw e;
+        want = Math.min(fileBytes, Math.max(e.needed, want * 4));
+      }
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+function firstDuplicate(values: readonly unknown[]): unknown {
+  const seen = new Set<unknown>();
+  for (const v of values) {
+    // llama.cpp renames empty entries to unique placeholders, so only non-empty repeats collide.
+    if (v === '') continue;
+    if (seen.has(v)) return v;
+    seen.add(v);
+  }
+  return undefined;
+}

@@ -1,0 +1,140 @@
+import { availableParallelism } from 'node:os';
+import { getLlama, LlamaChatSession, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel } from 'node-llama-cpp';
+import { EarshotError, fetchHint, isAbortError } from '../errors.js';
+import { toLlamaChatHistory } from './chat-history.js';
+import { checkGgufModel } from './gguf-check.js';
+import type { ChatTurn, GenerateOptions, GenerateResult, LlmEngine } from './llm-engine.js';
+
+export type LlamaLogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'log' | 'debug';
+
+export interface LlamaEngineOptions {
+  /** Path to a GGUF chat model (it should carry a chat template; ChatML and the usual families are recognised). */
+  modelPath: string;
+  /** Name used in the "how to fix" hint of load errors (`npm run fetch-models -- --llm <name>`). Default: none. */
+  modelName?: string;
+  /**
+   * CPU threads for generation. Default: os.availableParallelism(). node-llama-cpp's own default is at least 4,
+   * which on a 2-core machine oversubscribes the cores and runs 100x slower.
+   */
+  threads?: number;
+  /** 'auto' uses CUDA/Vulkan/Metal when present; 'off' loads only the CPU backend. Default: 'auto'. */
+  gpu?: 'auto' | 'off';
+  /** Context window in tokens. Default: 4096, or the model's trained context if that is smaller. */
+  contextSize?: number;
+  /** Sampling temperature; 0 is greedy. Default: 0.7. */
+  temperature?: number;
+  /** Upper bound on generated tokens when generate() does not pass one. Default: 512. */
+  maxTokens?: number;
+  /** Receives llama.cpp's warnings and errors. Default: none, so loading and generating print nothing. */
+  onLog?: (level: LlamaLogLevelName, message: string) => void;
+}
+
+const DEFAULT_CONTEXT_SIZE = 4096;
+const DEFAULT_TEMPERATURE = 0.7;
+const DEFAULT_MAX_TOKENS = 512;
+
+/**
+ * Loads a GGUF chat model with node-llama-cpp, once; every generate() reuses the same context sequence, so
+ * the KV cache of the shared history prefix is kept between turns. Calls to generate() run one at a time.
+ */
+export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlmEngine> {
+  const summary = await checkGgufModel(options.modelPath, { modelName: options.modelName });
+  const threads = options.threads ?? availableParallelism();
+  const onLog = options.onLog;
+  const llama = await getLlama({
+    gpu: options.gpu === 'off' ? false : 'auto',
+    build: 'never',
+    progressLogs: false,
+    maxThreads: threads,
+    logLevel: LlamaLogLevel.warn,
+    logger: (level, message) => {
+      if (onLog && level !== LlamaLogLevel.disabled) onLog(level, message.trimEnd());
+    },
+  });
+  let model: LlamaModel | undefined;
+  try {
+    model = await llama.loadModel({ modelPath: options.modelPath });
+    const context = await model.createContext({
+      contextSize: Math.min(options.contextSize ?? DEFAULT_CONTEXT_SIZE, summary.contextLength),
+      threads,
+      sequences: 1,
+    });
+    return new LlamaEngine(llama, model, context, options);
+  } catch (e) {
+    await model?.dispose();
+    await llama.dispose();
+    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new EarshotError(
+      'MODEL_CORRUPT',
+      `LLM model ${options.modelPath} failed to load (${reason}). Download it again: ${fetchHint('llm', options.modelName)}`,
+      { cause: e },
+    );
+  }
+}
+
+class LlamaEngine implements LlmEngine {
+  private readonly session: LlamaChatSession;
+  private readonly disposing = new AbortController();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly options: LlamaEngineOptions,
+  ) {
+    this.session = new LlamaChatSession({ contextSequence: context.getSequence(), autoDisposeSequence: false });
+  }
+
+  generate(systemPrompt: string, history: readonly ChatTurn[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    const last = history.at(-1);
+    if (last?.role !== 'user') {
+      return Promise.reject(new EarshotError('BAD_OPTION', 'generate() needs a history that ends with a user turn'));
+    }
+    if (this.disposing.signal.aborted) {
+      return Promise.reject(new EarshotError('BAD_OPTION', 'generate() was called after dispose()'));
+    }
+    const run = this.queue.then(() => this.run(systemPrompt, history.slice(0, -1), last.text, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(systemPrompt: string, earlier: readonly ChatTurn[], prompt: string, options: GenerateOptions): Promise<GenerateResult> {
+    const signal = options.signal ? AbortSignal.any([options.signal, this.disposing.signal]) : this.disposing.signal;
+    let text = '';
+    let tokens = 0;
+    if (signal.aborted) return { text, aborted: true, tokens };
+    this.session.setChatHistory(toLlamaChatHistory(systemPrompt, earlier));
+    try {
+      const result = await this.session.promptWithMeta(prompt, {
+        signal,
+        stopOnAbortSignal: true,
+        maxTokens: options.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS,
+        temperature: this.options.temperature ?? DEFAULT_TEMPERATURE,
+        onToken: (generated) => {
+          tokens += generated.length;
+        },
+        onTextChunk: (delta) => {
+          if (delta === '') return;
+          text += delta;
+          options.onTextDelta?.(delta);
+        },
+      });
+      return { text: result.responseText, aborted: result.stopReason === 'abort', tokens };
+    } catch (e) {
+      // An abort that lands while the prompt is still being evaluated throws instead of returning.
+      if (signal.aborted && (isAbortError(e) || e === signal.reason)) return { text, aborted: true, tokens };
+      throw e;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposing.signal.aborted) return;
+    this.disposing.abort();
+    await this.queue;
+    this.session.dispose();
+    await this.context.dispose();
+    await this.model.dispose();
+    await this.llama.dispose();
+  }
+}
