@@ -1,0 +1,315 @@
+import type { AudioSink } from '../audio/audio-sink.js';
+import { int16ToFloat32, PIPELINE_SAMPLE_RATE, rms } from '../audio/pcm.js';
+import { createStreamResampler, type StreamResampler } from '../audio/resample.js';
+import { abortError, EarshotError } from '../errors.js';
+import type { ChatTurn, LlmEngine } from '../llm/llm-engine.js';
+import type { SttEngine } from '../stt/stt-engine.js';
+import type { TtsEngine } from '../tts/tts-engine.js';
+import { Endpointer, type EndpointEvent } from '../vad/endpointer.js';
+import type { VadEngine } from '../vad/vad-engine.js';
+import {
+  DEFAULT_SYSTEM_PROMPT,
+  defaultInterruptionOptions,
+  type AgentEngines,
+  type AgentOptions,
+  type InterruptionOptions,
+} from './agent-options.js';
+import { ConversationHistory } from './conversation-history.js';
+import type { AgentEvents, AgentState, TurnResult } from './events.js';
+import { streamReply } from './reply-pipeline.js';
+import { meaningfulText } from './transcript-filter.js';
+import { TurnClock } from './turn-metrics.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+
+type PendingTurn =
+  | { kind: 'audio'; audio: Float32Array; startSample: number; endSample: number; endpointMs: number; declaredAt: number }
+  | { kind: 'text'; text: string; settle: Settle }
+  | { kind: 'say'; text: string; settle: Settle };
+
+interface Settle {
+  resolve(result: TurnResult): void;
+  reject(error: unknown): void;
+}
+
+const ms = (samples: number) => (samples / PIPELINE_SAMPLE_RATE) * 1000;
+
+/**
+ * One conversation: owns the turn state, the history, and the AbortController of the turn in progress.
+ * Audio comes in through pushAudio() (any rate, any block size), text through sendText(); replies go out as
+ * 'audio' events and, when a sink is set, to the sink.
+ */
+export class Agent extends TypedEmitter<AgentEvents> {
+  private readonly vad: VadEngine;
+  private readonly stt: SttEngine;
+  private readonly llm: LlmEngine;
+  private readonly tts: TtsEngine;
+  private readonly sink: AudioSink | undefined;
+  private readonly options: AgentOptions;
+  private readonly interruption: InterruptionOptions;
+  private readonly ownedEngines: readonly (keyof AgentEngines)[];
+  private readonly endpointer: Endpointer;
+  private readonly conversation: ConversationHistory;
+
+  private currentState: AgentState = 'idle';
+  private started = false;
+  private closed = false;
+  private turnCounter = 0;
+  private queue: PendingTurn[] = [];
+  private turnRunning = false;
+  private currentTurn: AbortController | undefined;
+  private loopWake: (() => void) | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  private inputChain: Promise<void> = Promise.resolve();
+  private frame = new Float32Array(0);
+  private resamplers = new Map<number, Promise<StreamResampler>>();
+
+  /** @param ownedEngines the engines this agent loaded and so frees on close() */
+  constructor(engines: Required<AgentEngines>, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
+    super();
+    this.vad = engines.vad;
+    this.stt = engines.stt;
+    this.llm = engines.llm;
+    this.tts = engines.tts;
+    this.sink = options.sink;
+    this.options = options;
+    this.ownedEngines = ownedEngines;
+    this.interruption = { ...defaultInterruptionOptions, ...options.interruption };
+    this.endpointer = new Endpointer(options.endpointing);
+    this.conversation = new ConversationHistory(options.maxHistoryMessages ?? 40);
+    void this.runTurns();
+  }
+
+  get state(): AgentState {
+    return this.currentState;
+  }
+
+  /** The conversation so far, as the model sees it (interrupted replies cut to what was heard). */
+  get history(): readonly ChatTurn[] {
+    return this.conversation.messages;
+  }
+
+  /** Starts listening: pushed audio is heard from now on. */
+  start(): void {
+    if (this.closed) throw new EarshotError('BAD_OPTION', 'this agent was closed; create a new one');
+    this.started = true;
+    this.refreshState();
+  }
+
+  /** Stops listening, cuts the reply in progress and drops turns not yet started. */
+  async stop(): Promise<void> {
+    this.started = false;
+    const dropped = this.queue;
+    this.queue = [];
+    for (const t of dropped) if (t.kind !== 'audio') t.settle.reject(abortError());
+    this.currentTurn?.abort();
+    this.endpointer.reset();
+    await this.idle();
+    this.refreshState();
+  }
+
+  /** Cuts the reply in progress now: generation, synthesis and playback all stop. */
+  interrupt(): void {
+    this.currentTurn?.abort();
+  }
+
+  /** A user turn given as text: the reply is generated and spoken as for speech. */
+  sendText(text: string): Promise<TurnResult> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'text', text, settle: { resolve, reject } }));
+  }
+
+  /** Speaks `text` as the assistant (no LLM); it joins the history as an assistant message. */
+  say(text: string): Promise<TurnResult> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'say', text, settle: { resolve, reject } }));
+  }
+
+  /**
+   * Feeds microphone or file audio: mono samples at `sampleRate` (float32 in [-1, 1] or int16), any block size.
+   * Ignored until start().
+   */
+  pushAudio(samples: Float32Array | Int16Array, sampleRate: number = PIPELINE_SAMPLE_RATE): void {
+    if (!this.started) return;
+    const block = samples instanceof Int16Array ? int16ToFloat32(samples) : samples;
+    const pushedAt = performance.now();
+    this.inputChain = this.inputChain
+      .then(() => this.consume(block, sampleRate, pushedAt))
+      .catch((e: unknown) => this.emit('error', { error: e as Error }));
+  }
+
+  /**
+   * End of input: an utterance still open is closed as if silence followed, then this waits until every
+   * turn has been answered.
+   */
+  async flush(): Promise<void> {
+    await this.inputChain;
+    if (this.endpointer.inSpeech) {
+      const silence = new Float32Array(this.vad.frameSamples);
+      const endSilence = this.options.endpointing?.endSilenceMs ?? 500;
+      for (let t = 0; t <= endSilence + 64 && this.endpointer.inSpeech; t += ms(silence.length)) {
+        await this.processFrame(silence, performance.now());
+      }
+    }
+    await this.idle();
+  }
+
+  /** Stops, then frees the engines this agent loaded. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.stop();
+    this.closed = true;
+    this.loopWake?.();
+    for (const r of this.resamplers.values()) (await r).close();
+    const engines: Required<AgentEngines> = { vad: this.vad, stt: this.stt, llm: this.llm, tts: this.tts };
+    await Promise.allSettled(this.ownedEngines.map((k) => engines[k].dispose()));
+  }
+
+  private async consume(block: Float32Array, sampleRate: number, pushedAt: number): Promise<void> {
+    let pcm = block;
+    if (sampleRate !== PIPELINE_SAMPLE_RATE) {
+      let r = this.resamplers.get(sampleRate);
+      if (!r) this.resamplers.set(sampleRate, (r = createStreamResampler(sampleRate, PIPELINE_SAMPLE_RATE)));
+      pcm = (await r).push(block);
+    }
+    const n = this.vad.frameSamples;
+    const joined = new Float32Array(this.frame.length + pcm.length);
+    joined.set(this.frame);
+    joined.set(pcm, this.frame.length);
+    let offset = 0;
+    for (; offset + n <= joined.length; offset += n) {
+      if (!this.started) return;
+      await this.processFrame(joined.slice(offset, offset + n), pushedAt);
+    }
+    this.frame = joined.slice(offset);
+  }
+
+  private async processFrame(frame: Float32Array, arrivedAt: number): Promise<void> {
+    // In real time a frame is processed as it arrives; fed from a file, frames queue up, and that backlog
+    // is not latency a live user would feel — so the lag counts from when this frame's turn came.
+    const startedAt = Math.max(arrivedAt, performance.now());
+    const p = await this.vad.process(frame);
+    for (const e of this.endpointer.push(frame, p)) this.onEndpoint(e, startedAt);
+    this.refreshState();
+  }
+
+  private onEndpoint(e: EndpointEvent, frameStartedAt: number): void {
+    if (e.type === 'speech-start') {
+      this.emit('speech-start', { atMs: ms(e.startSample) });
+      if (this.interruption.enabled && this.turnRunning) this.interrupt();
+      return;
+    }
+    const declaredAt = performance.now();
+    const endpointMs = ms(this.endpointer.samplePosition - e.endSample) + (declaredAt - frameStartedAt);
+    this.emit('speech-end', { startMs: ms(e.startSample), endMs: ms(e.endSample), truncated: e.truncated });
+    this.enqueue({ kind: 'audio', audio: e.audio, startSample: e.startSample, endSample: e.endSample, endpointMs, declaredAt });
+  }
+
+  private enqueue(turn: PendingTurn): void {
+    if (this.closed) {
+      if (turn.kind !== 'audio') turn.settle.reject(new EarshotError('BAD_OPTION', 'this agent was closed; create a new one'));
+      return;
+    }
+    this.queue.push(turn);
+    this.loopWake?.();
+  }
+
+  private async runTurns(): Promise<void> {
+    while (!this.closed) {
+      const next = this.queue.shift();
+      if (!next) {
+        for (const w of this.idleWaiters.splice(0)) w();
+        await new Promise<void>((resolve) => (this.loopWake = resolve));
+        continue;
+      }
+      this.turnRunning = true;
+      const controller = new AbortController();
+      this.currentTurn = controller;
+      try {
+        const result = await this.runTurn(next, controller.signal);
+        if (next.kind !== 'audio') result ? next.settle.resolve(result) : next.settle.reject(abortError());
+      } catch (e) {
+        if (next.kind !== 'audio') next.settle.reject(e);
+        this.emit('error', { error: e as Error, turn: this.turnCounter });
+      } finally {
+        this.currentTurn = undefined;
+        this.turnRunning = false;
+        this.refreshState();
+      }
+    }
+  }
+
+  private async runTurn(pending: PendingTurn, signal: AbortSignal): Promise<TurnResult | undefined> {
+    const clock =
+      pending.kind === 'audio' ? new TurnClock(pending.endpointMs, pending.declaredAt) : new TurnClock(0, performance.now());
+    this.setState('thinking');
+    let transcript = '';
+    if (pending.kind === 'audio') {
+      const t = await this.stt.transcribe(pending.audio, { signal, language: this.options.language ?? 'en' });
+      clock.compute.stt = t.computeMs;
+      clock.mark('transcript');
+      transcript = meaningfulText(t, rms(pending.audio), this.options.transcriptFilter);
+      if (transcript.length === 0) {
+        this.emit('no-speech', { startMs: ms(pending.startSample), endMs: ms(pending.endSample), text: t.text });
+        return undefined;
+      }
+    } else if (pending.kind === 'text') {
+      transcript = pending.text.trim();
+      clock.mark('transcript');
+    }
+
+    const turn = ++this.turnCounter;
+    if (pending.kind !== 'say') {
+      this.emit('transcript', { turn, text: transcript });
+      this.conversation.addUser(transcript);
+    }
+    const result = await streamReply({
+      llm: pending.kind === 'say' ? undefined : this.llm,
+      tts: this.tts,
+      sink: this.sink,
+      systemPrompt: this.options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT,
+      history: this.conversation.messages,
+      fixedText: pending.kind === 'say' ? pending.text : undefined,
+      chunking: this.options.chunking ?? {},
+      maxTokens: this.options.maxReplyTokens ?? 400,
+      signal,
+      clock,
+      callbacks: {
+        onDelta: (delta) => this.emit('reply-delta', { turn, delta }),
+        onSentence: (text) => this.emit('reply-sentence', { turn, text }),
+        onAudio: (chunk, text) => this.emit('audio', { turn, chunk, text }),
+        onSpeaking: () => this.setState('speaking'),
+      },
+    });
+    this.conversation.addAssistant(result.spoken, result.interrupted);
+    const turnResult: TurnResult = { turn, transcript, ...result };
+    this.emit('turn-end', turnResult);
+    const { ms: stageMs, compute } = clock.finish();
+    this.emit('metrics', {
+      turn,
+      transcript,
+      reply: result.reply,
+      interrupted: result.interrupted,
+      ms: stageMs,
+      compute,
+      ...(pending.kind === 'audio' ? { speech: { startMs: ms(pending.startSample), endMs: ms(pending.endSample) } } : {}),
+    });
+    return turnResult;
+  }
+
+  private idle(): Promise<void> {
+    if (!this.turnRunning && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private refreshState(): void {
+    if (this.turnRunning) return;
+    if (!this.started) this.setState('idle');
+    else this.setState(this.endpointer.inSpeech ? 'user-speaking' : 'listening');
+  }
+
+  private setState(state: AgentState): void {
+    if (state === this.currentState) return;
+    const previous = this.currentState;
+    this.currentState = state;
+    this.emit('state', { state, previous });
+  }
+}

@@ -1,0 +1,36 @@
+import type { PcmChunk } from '../audio/pcm.js';
+import type { TurnMetrics } from './turn-metrics.js';
+
+/** Where the conversation is. `idle` until start() and after stop(). */
+export type AgentState = 'idle' | 'listening' | 'user-speaking' | 'thinking' | 'speaking';
+
+export interface TurnResult {
+  turn: number;
+  /** What the user said (empty for say()). */
+  transcript: string;
+  /** The whole reply the model wrote. */
+  reply: string;
+  /** The part of the reply whose audio was played: all of it unless interrupted. */
+  spoken: string;
+  interrupted: boolean;
+}
+
+/** Every event the agent emits, with its payload. */
+export interface AgentEvents {
+  state: { state: AgentState; previous: AgentState };
+  /** The user started speaking; `atMs` is the onset's position in the input stream. */
+  'speech-start': { atMs: number };
+  /** A user utterance ended (endpoint declared); positions in the input stream. */
+  'speech-end': { startMs: number; endMs: number; truncated: boolean };
+  transcript: { turn: number; text: string };
+  /** An utterance whose transcript was empty or only a phantom (e.g. "[BLANK_AUDIO]"); no turn was taken. */
+  'no-speech': { startMs: number; endMs: number; text: string };
+  'reply-delta': { turn: number; delta: string };
+  /** A piece of the reply handed to TTS (a sentence, or the first clause). */
+  'reply-sentence': { turn: number; text: string };
+  /** Reply audio as it is played (in library mode, the PCM to play). */
+  audio: { turn: number; chunk: PcmChunk; text: string };
+  'turn-end': TurnResult;
+  metrics: TurnMetrics;
+  error: { error: Error; turn?: number };
+}

@@ -1,0 +1,25 @@
+/** One reply piece as played: its text, its audio length and how much of that audio was heard. */
+export interface PlayedPiece {
+  text: string;
+  samples: number;
+  played: number;
+}
+
+/**
+ * The part of a reply the user actually heard: whole pieces that played to the end, then the share of the
+ * next piece's words in proportion to its played samples. Words are the finest unit a listener can hold on to.
+ */
+export function heardText(pieces: readonly PlayedPiece[]): string {
+  const out: string[] = [];
+  for (const p of pieces) {
+    if (p.samples > 0 && p.played >= p.samples) {
+      out.push(p.text);
+      continue;
+    }
+    const words = p.text.split(/\s+/).filter(Boolean);
+    const n = p.samples > 0 ? Math.floor((words.length * p.played) / p.samples) : 0;
+    if (n > 0) out.push(words.slice(0, n).join(' '));
+    break;
+  }
+  return out.join(' ');
+}

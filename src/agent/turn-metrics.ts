@@ -1,0 +1,88 @@
+/**
+ * Stage times of one turn, in ms from the end of the user's speech. `endpoint` is the silence the endpointer
+ * waited plus its own processing delay; later stages add wall time measured after the endpoint was declared.
+ * Audio stages are absent for a turn that produced no audio.
+ */
+export interface TurnStageTimes {
+  endpoint: number;
+  transcript: number;
+  firstToken?: number;
+  firstSentence?: number;
+  firstAudio?: number;
+  total: number;
+}
+
+/** Engine compute inside the turn, ms; `overhead` is what the pipeline itself added before first audio. */
+export interface TurnCompute {
+  stt: number;
+  llmToFirstSentence?: number;
+  ttsFirstSentence?: number;
+  /** firstAudio - endpoint - stt - llmToFirstSentence - ttsFirstSentence. */
+  overhead?: number;
+}
+
+export interface TurnMetrics {
+  turn: number;
+  transcript: string;
+  reply: string;
+  interrupted: boolean;
+  ms: TurnStageTimes;
+  compute: TurnCompute;
+  /** Where the utterance was found in the input stream, ms (absent for text turns). */
+  speech?: { startMs: number; endMs: number };
+}
+
+type Stage = 'transcript' | 'firstToken' | 'firstSentence' | 'firstAudio';
+
+/** Records one turn's stage times on one clock (performance.now). */
+export class TurnClock {
+  private readonly declaredAt: number;
+  private readonly endpointMs: number;
+  private readonly marks = new Map<Stage, number>();
+  readonly compute: TurnCompute = { stt: 0 };
+
+  /**
+   * @param endpointMs  time from end of speech to the endpoint decision (0 for a text turn)
+   * @param declaredAt  performance.now() when the turn was declared
+   */
+  constructor(endpointMs: number, declaredAt = performance.now()) {
+    this.endpointMs = endpointMs;
+    this.declaredAt = declaredAt;
+  }
+
+  /** Ms from the end of speech to now. */
+  now(): number {
+    return this.endpointMs + (performance.now() - this.declaredAt);
+  }
+
+  /** Records a stage the first time it happens; later calls keep the first time. */
+  mark(stage: Stage): void {
+    if (!this.marks.has(stage)) this.marks.set(stage, this.now());
+  }
+
+  has(stage: Stage): boolean {
+    return this.marks.has(stage);
+  }
+
+  finish(): { ms: TurnStageTimes; compute: TurnCompute } {
+    const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 10) / 10);
+    const ms: TurnStageTimes = {
+      endpoint: round(this.endpointMs)!,
+      transcript: round(this.marks.get('transcript') ?? this.endpointMs)!,
+      firstToken: round(this.marks.get('firstToken')),
+      firstSentence: round(this.marks.get('firstSentence')),
+      firstAudio: round(this.marks.get('firstAudio')),
+      total: round(this.now())!,
+    };
+    const c = this.compute;
+    const compute: TurnCompute = {
+      stt: round(c.stt)!,
+      llmToFirstSentence: round(c.llmToFirstSentence),
+      ttsFirstSentence: round(c.ttsFirstSentence),
+    };
+    if (ms.firstAudio !== undefined && c.llmToFirstSentence !== undefined && c.ttsFirstSentence !== undefined) {
+      compute.overhead = round(ms.firstAudio - ms.endpoint - c.stt - c.llmToFirstSentence - c.ttsFirstSentence);
+    }
+    return { ms, compute };
+  }
+}

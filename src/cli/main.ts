@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isEarshotError } from '../errors.js';
+import { runCommand } from './run-command.js';
+
+const VERSION = '0.1.0';
+
+/**
+ * Every failure a user can cause ends here as one line and a non-zero exit; anything else is a bug, still
+ * one line, with the stack only when EARSHOT_DEBUG is set.
+ */
+function reportAndExit(e: unknown): never {
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  if (isEarshotError(e)) {
+    console.error(`earshot: ${e.message}`);
+    process.exit(e.code === 'BAD_OPTION' ? 2 : 1);
+  }
+  const err = e as Error;
+  console.error(`earshot: unexpected error: ${String(err?.message ?? e).split('\n')[0]}`);
+  if (process.env.EARSHOT_DEBUG) console.error(err?.stack);
+  else console.error('earshot: set EARSHOT_DEBUG=1 to see the details');
+  process.exit(1);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('earshot')
+    .description('a fully local voice agent: Silero VAD, whisper.cpp, a local LLM and Piper voices, offline')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addCommand(runCommand().exitOverride().showHelpAfterError('(run earshot run --help for usage)'))
+    .command('fetch-models')
+    .description('download, verify and install models (the one step that uses the network)')
+    .helpOption(false)
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { fetchModelsCommand } = await import('./fetch-models.js');
+      process.exitCode = await fetchModelsCommand(cmd.args);
+    })
+    .parent!;
+  if (argv.length === 0) {
+    program.outputHelp();
+    return;
+  }
+  await program.parseAsync(argv, { from: 'user' });
+}
+
+main(process.argv.slice(2)).catch(reportAndExit);

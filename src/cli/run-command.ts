@@ -1,0 +1,93 @@
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { createAgent } from '../agent/create-agent.js';
+import { readWavForPipeline, writeWav } from '../audio/wav.js';
+import { WavCollectorSink } from '../audio/wav-collector-sink.js';
+import { addModelFlags, readSystemPrompt, resolveModelFlags, type ModelFlags } from './model-flags.js';
+import { latencyLine, metricsJsonLine } from './turn-report.js';
+
+interface RunFlags extends ModelFlags {
+  input: string;
+  output?: string;
+  outputDir?: string;
+  metricsJson?: string;
+}
+
+/** Silence between turns in the single --output WAV, so replies do not run together. */
+const TURN_GAP_MS = 500;
+
+export function runCommand(): Command {
+  const cmd = new Command('run')
+    .description('answer every utterance in a WAV file and write the spoken replies')
+    .requiredOption('-i, --input <file>', 'WAV file to listen to (8-48 kHz, mono or stereo, int or float)')
+    .option('-o, --output <file>', 'write all spoken replies to one WAV file')
+    .option('--output-dir <dir>', 'write each turn\'s reply to <dir>/turn-NN.wav')
+    .option('--metrics-json <file>', 'append one JSON line per turn: {"turn","transcript","reply","ms":{...}}');
+  addModelFlags(cmd);
+  return cmd.action(async (flags: RunFlags) => {
+    process.exitCode = await runFile(flags);
+  });
+}
+
+async function runFile(flags: RunFlags): Promise<number> {
+  // Input and models are checked before any engine loads, so a typo costs no loading time.
+  const input = await readWavForPipeline(flags.input);
+  const models = resolveModelFlags(flags);
+  const systemPrompt = readSystemPrompt(flags.systemPrompt);
+  if (flags.metricsJson) await writeFile(flags.metricsJson, '');
+
+  const sink = new WavCollectorSink();
+  if (process.stderr.isTTY) process.stderr.write('loading models…\r');
+  const agent = await createAgent({
+    models,
+    sink,
+    systemPrompt,
+    gpu: flags.gpu,
+    threads: flags.threads,
+    language: flags.language,
+    // A file is pushed faster than real time: an utterance found while a reply is being written is the
+    // next question, not the user talking over the agent.
+    interruption: { enabled: false },
+  });
+  if (process.stderr.isTTY) process.stderr.write('               \r');
+
+  let turns = 0;
+  const errors: Error[] = [];
+  agent.on('transcript', ({ turn, text }) => {
+    sink.beginTurn();
+    console.log(`[turn ${turn}] you: ${text}`);
+  });
+  agent.on('turn-end', ({ turn, reply }) => {
+    turns++;
+    console.log(`[turn ${turn}] earshot: ${reply}`);
+  });
+  agent.on('metrics', (m) => {
+    console.log(`[turn ${m.turn}] ${latencyLine(m)}`);
+    if (flags.metricsJson) void appendFile(flags.metricsJson, metricsJsonLine(m) + '\n');
+  });
+  agent.on('error', ({ error }) => errors.push(error));
+
+  agent.start();
+  const block = 16_000;
+  for (let i = 0; i < input.samples.length; i += block) {
+    agent.pushAudio(input.samples.subarray(i, i + block), input.sampleRate);
+  }
+  await agent.flush();
+  await agent.close();
+
+  if (errors.length > 0) throw errors[0];
+  if (turns === 0) {
+    console.log('no speech found');
+    return 0;
+  }
+  if (flags.output) await writeWav(flags.output, sink.joined(TURN_GAP_MS));
+  if (flags.outputDir) {
+    await mkdir(flags.outputDir, { recursive: true });
+    const perTurn = sink.perTurn();
+    for (let i = 0; i < perTurn.length; i++) {
+      await writeWav(join(flags.outputDir, `turn-${String(i + 1).padStart(2, '0')}.wav`), perTurn[i]);
+    }
+  }
+  return 0;
+}

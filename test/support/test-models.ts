@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_SCRIPTED_REPLY, writeScriptedLlama } from '../../scripts/generate/gguf-llama.js';
+import { writeTestVoice } from '../../scripts/generate/piper-voice.js';
+import { writeScriptedWhisperModel } from '../../scripts/generate/whisper-ggml.js';
+
+/** What the generated whisper model hears in any audio. */
+export const SCRIPTED_TRANSCRIPT = 'What is the capital of France?';
+/** What the generated chat model answers to anything. */
+export const SCRIPTED_REPLY = DEFAULT_SCRIPTED_REPLY;
+/** Debian's espeak-ng-data, for the generated voice (which ships none). */
+export const SYSTEM_ESPEAK_DATA = '/usr/lib/x86_64-linux-gnu/espeak-ng-data';
+
+export const TEST_MODEL_DIR = join(process.cwd(), '.cache', 'test-models');
+
+export const testModels = {
+  stt: join(TEST_MODEL_DIR, 'whisper-scripted-micro.bin'),
+  llm: join(TEST_MODEL_DIR, 'llama-scripted.gguf'),
+  llmEndless: join(TEST_MODEL_DIR, 'llama-scripted-endless.gguf'),
+  voice: join(TEST_MODEL_DIR, 'voice-test'),
+  espeakData: SYSTEM_ESPEAK_DATA,
+} as const;
+
+/**
+ * Generates every test model (a few seconds); called once from the vitest global setup. Each file is written
+ * beside its final name and renamed into place: llama.cpp and whisper.cpp mmap their models, and rewriting a
+ * file another test process has mapped kills that process with SIGBUS.
+ */
+export async function generateTestModels(): Promise<void> {
+  const staging = join(TEST_MODEL_DIR, `.staging-${process.pid}`);
+  await mkdir(staging, { recursive: true });
+  const staged = (p: string) => join(staging, p.slice(TEST_MODEL_DIR.length + 1));
+  try {
+    await Promise.all([
+      writeScriptedWhisperModel({ path: staged(testModels.stt), script: SCRIPTED_TRANSCRIPT, shape: 'micro' }),
+      writeScriptedLlama({ path: staged(testModels.llm), reply: SCRIPTED_REPLY }),
+      writeScriptedLlama({ path: staged(testModels.llmEndless), reply: SCRIPTED_REPLY, neverEnd: true }),
+      writeTestVoice({ dir: staged(testModels.voice) }),
+    ]);
+    for (const p of [testModels.stt, testModels.llm, testModels.llmEndless]) await rename(staged(p), p);
+    await mkdir(testModels.voice, { recursive: true });
+    for (const f of await readdir(staged(testModels.voice))) {
+      await rename(join(staged(testModels.voice), f), join(testModels.voice, f));
+    }
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+export function testModelsReady(): boolean {
+  return Object.values(testModels).every((p) => existsSync(p));
+}
