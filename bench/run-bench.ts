@@ -1,0 +1,56 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { writeScriptedWhisperModel } from '../scripts/generate/whisper-ggml.js';
+import { packageRoot } from '../src/stt/whisper-addon-path.js';
+import { benchLlm } from './llm.js';
+import { benchPipeline } from './pipeline.js';
+import { benchStt, ensureElevenSecondClip } from './stt.js';
+import { benchTts } from './tts.js';
+import { benchVad } from './vad.js';
+
+/**
+ * `npm run bench`: each engine on fixed inputs, with the speed of a reference measured in the same run, so
+ * the figures compare like with like on whatever machine runs them. Nothing here is a pass/fail test.
+ */
+async function main(): Promise<void> {
+  const only = new Set(process.argv.slice(2));
+  const want = (name: string) => only.size === 0 || only.has(name);
+  const cache = join(packageRoot(), '.cache', 'bench');
+  console.log(`earshot bench · ${availableParallelism()} cores · node ${process.version}`);
+  const clip = await ensureElevenSecondClip();
+
+  if (want('vad')) {
+    const v = await benchVad(clip);
+    console.log(`VAD   Silero v5: ${v.msPerSecondOfAudio.toFixed(2)} ms per second of audio (${v.audioSeconds.toFixed(1)} s clip)`);
+  }
+  if (want('stt')) {
+    const modelPath = join(cache, 'whisper-scripted-tiny.en.bin');
+    await writeScriptedWhisperModel({ path: modelPath, script: 'What is the capital of France?', shape: 'tiny.en' });
+    const s = await benchStt({ modelPath, wavPath: clip });
+    console.log(
+      `STT   whisper.cpp tiny.en shape, 11 s clip: earshot ${s.addonMs.toFixed(0)} ms · whisper-cli (native build) ` +
+        `${s.cliMs.toFixed(0)} ms total, ${s.cliComputeMs.toFixed(0)} ms compute · ratio ${s.ratio.toFixed(2)}x total, ` +
+        `${s.ratioVsCompute.toFixed(2)}x compute (target <= 1.3x)`,
+    );
+  }
+  if (want('llm')) {
+    const l = await benchLlm();
+    console.log(`LLM   llama width 512 x 8 layers: ${l.tokensPerSecond.toFixed(0)} tokens/s · first token ${l.firstTokenMs.toFixed(0)} ms`);
+  }
+  if (want('tts')) {
+    const t = await benchTts();
+    console.log(`TTS   Piper-contract voice: real-time factor ${t.realTimeFactor.toFixed(4)} (${t.ms.toFixed(1)} ms for ${t.audioMs.toFixed(0)} ms of audio)`);
+  }
+  if (want('pipeline')) {
+    const p = await benchPipeline();
+    console.log(
+      `PIPE  end of speech to first audio ${p.firstAudioMs.toFixed(0)} ms with generated models · endpointer lag ` +
+        `${p.endpointLagMs.toFixed(1)} ms past the 500 ms silence · pipeline overhead ${p.overheadMs.toFixed(1)} ms (target <= 30 ms)`,
+    );
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages earshot needs to build and to run its tests (run as root, or via sudo).
+#   build:  cmake, g++, make          (whisper.cpp is compiled for this CPU at npm install time)
+#   voices: espeak-ng-data            (phonemizer data for Piper voices that ship none)
+#   tests:  flite, espeak-ng, sox     (speech with known words, made on the machine)
+#           pocketsphinx-testdata     (public-domain recordings with transcripts)
+#           util-linux                (unshare: the no-network test runs in its own network namespace)
+set -euo pipefail
+packages=(cmake g++ make espeak-ng-data flite espeak-ng sox pocketsphinx-testdata util-linux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "system packages: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
