@@ -32,3 +32,52 @@ export function median(values: number[]): number {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+export interface GatedVadBenchResult {
+  /** VAD alone on the microphone while earshot speaks, ms per second of audio. */
+  vadMsPerSecond: number;
+  /** Echo gate (delay search + subtraction) plus VAD on the remainder, ms per second of audio. */
+  gatedMsPerSecond: number;
+  /** Share of one core the gated VAD takes in real time. */
+  coreShare: number;
+}
+
+/**
+ * The microphone's cost while earshot speaks with open speakers: every 32 ms frame goes through the echo gate
+ * (its own voice removed) and then Silero. The played audio is the clip itself, heard back 60 ms later at -6 dB.
+ */
+export async function benchGatedVad(wavPath: string): Promise<GatedVadBenchResult> {
+  const { EchoGate } = await import('../src/vad/echo-gate.js');
+  const audio = await readWavForPipeline(wavPath);
+  const x = audio.samples;
+  const vad = await loadSileroVad();
+  const n = vad.frameSamples;
+  const delay = 960;
+  const frames: Float32Array[] = [];
+  for (let i = n; i + n <= x.length; i += n) {
+    const f = new Float32Array(n);
+    for (let j = 0; j < n; j++) f[j] = 0.5 * (x[i + j - delay] ?? 0);
+    frames.push(f);
+  }
+  try {
+    let t = performance.now();
+    for (const f of frames) await vad.process(f);
+    const vadMs = performance.now() - t;
+    vad.reset();
+    const gate = new EchoGate();
+    const t0 = 0;
+    t = performance.now();
+    for (let k = 0; k < frames.length; k++) {
+      const start = k * n;
+      gate.addPlayed(x.subarray(start, start + n), t0 + start / 16);
+      const endAt = t0 + (start + 2 * n) / 16;
+      const { residual } = gate.cancel(frames[k], endAt);
+      await vad.process(residual);
+    }
+    const gatedMs = performance.now() - t;
+    const seconds = (frames.length * n) / 16000;
+    return { vadMsPerSecond: vadMs / seconds, gatedMsPerSecond: gatedMs / seconds, coreShare: gatedMs / seconds / 1000 };
+  } finally {
+    await vad.dispose();
+  }
+}

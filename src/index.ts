@@ -1,7 +1,10 @@
 export { createAgent } from './agent/create-agent.js';
 export { Agent } from './agent/agent.js';
-export type { AgentEngines, AgentModels, AgentOptions, InterruptionOptions } from './agent/agent-options.js';
-export { DEFAULT_SYSTEM_PROMPT, defaultInterruptionOptions } from './agent/agent-options.js';
+export type { AgentEngines, AgentModels, AgentOptions } from './agent/agent-options.js';
+export { DEFAULT_SYSTEM_PROMPT } from './agent/agent-options.js';
+export { defaultInterruptionOptions, type InterruptionOptions } from './agent/interruption-options.js';
+export { defaultEchoGateOptions, type EchoGateOptions, type DuplexMode } from './vad/echo-gate-options.js';
+export { RealtimeSink, type RealtimeSinkOptions } from './audio/realtime-sink.js';
 export type { AgentEvents, AgentState, TurnResult } from './agent/events.js';
 export type { TurnMetrics, TurnStageTimes, TurnCompute } from './agent/turn-metrics.js';
 export type { TranscriptFilterOptions } from './agent/transcript-filter.js';

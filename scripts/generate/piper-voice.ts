@@ -1,7 +1,7 @@
 /**
  * Writes a tiny voice that follows the Piper/VITS ONNX contract sherpa-onnx expects, so the real TTS runtime can
- * be tested without downloading a voice. It does not speak words: every phoneme id becomes a short, steady tone
- * (whole periods per frame, so repeats join without clicks) plus a token-dependent texture from a MatMul/Tanh
+ * be tested without downloading a voice. It does not speak words: every phoneme id becomes a short, steady vowel-like
+ * sound (whole pitch periods per frame, so repeats join without clicks) plus a token-dependent texture from a MatMul/Tanh
  * branch, which keeps real arithmetic in the graph.
  *
  * Length contract: each input id yields `TEST_VOICE_FRAMES_PER_ID * lengthScale` (rounded, at least 1) frames of
@@ -55,20 +55,30 @@ export interface TestVoice {
 }
 
 /**
- * One frame per symbol. Voiced symbols get a fundamental with whole periods per frame, chosen in roughly
- * 150-1200 Hz at 22.05 kHz, and two quieter harmonics; pad and word breaks get a quiet breath of the same form.
+ * One frame per symbol, shaped like a voiced sound so that a voice activity detector hears speech in it (the
+ * echo and barge-in tests depend on that): harmonics of a 172 Hz pitch (two whole periods per 256-sample frame
+ * at 22.05 kHz, so repeated frames join without clicks) weighted by three formant resonances that differ per
+ * symbol, as vowels differ. Pad and word breaks get a quiet breath of the same form.
  */
 function frameTable(vocab: number): Float32Array {
   const F = TEST_VOICE_FRAME_SAMPLES;
+  const rate = 22_050;
+  const periods = 2;
+  const f0 = (periods * rate) / F;
   const table = new Float32Array(vocab * F);
   for (let id = 0; id < vocab; id++) {
-    const cycles = 2 + ((id * 7) % 13);
+    const formants = [300 + ((id * 37) % 500), 900 + ((id * 113) % 1400), 2400 + ((id * 71) % 700)];
     const quiet = SYMBOLS[id] === '_' || SYMBOLS[id] === ' ';
-    const amp = quiet ? 0.05 : 0.3;
-    for (let s = 0; s < F; s++) {
-      const ph = (2 * Math.PI * cycles * s) / F;
-      table[id * F + s] = amp * (Math.sin(ph) + 0.4 * Math.sin(2 * ph + id) + 0.2 * Math.sin(3 * ph + 2 * id)) / 1.6;
+    const frame = new Float64Array(F);
+    for (let h = 1; h * f0 < 4000; h++) {
+      const f = h * f0;
+      const weight = formants.reduce((a, fc, i) => a + (1 / (i + 1)) / (1 + ((f - fc) / 90) ** 2), 0);
+      for (let s = 0; s < F; s++) frame[s] += weight * Math.sin((2 * Math.PI * h * periods * s) / F + h * id);
     }
+    let peak = 0;
+    for (const v of frame) peak = Math.max(peak, Math.abs(v));
+    const amp = (quiet ? 0.05 : 0.3) / (peak || 1);
+    for (let s = 0; s < F; s++) table[id * F + s] = amp * frame[s];
   }
   return table;
 }

@@ -5,6 +5,8 @@ import type { SttEngine } from '../stt/stt-engine.js';
 import type { TtsEngine } from '../tts/tts-engine.js';
 import type { EndpointingOptions } from '../vad/endpointing-options.js';
 import type { VadEngine } from '../vad/vad-engine.js';
+import type { EchoGateOptions } from '../vad/echo-gate-options.js';
+import type { InterruptionOptions } from './interruption-options.js';
 import type { TranscriptFilterOptions } from './transcript-filter.js';
 
 /** Model files for the engines createAgent() loads itself. */
@@ -29,16 +31,6 @@ export interface AgentEngines {
   tts?: TtsEngine;
 }
 
-export interface InterruptionOptions {
-  /**
-   * User speech that starts while the agent is thinking or speaking cuts the reply (barge-in). Turn it off
-   * for input that is not live (a file pushed faster than real time). Default: true.
-   */
-  enabled: boolean;
-}
-
-export const defaultInterruptionOptions: Readonly<InterruptionOptions> = Object.freeze({ enabled: true });
-
 export interface AgentOptions {
   models?: AgentModels;
   engines?: AgentEngines;
@@ -57,6 +49,7 @@ export interface AgentOptions {
   language?: string;
   endpointing?: Partial<EndpointingOptions>;
   interruption?: Partial<InterruptionOptions>;
+  echoGate?: Partial<EchoGateOptions>;
   chunking?: Partial<SentenceChunkerOptions>;
   transcriptFilter?: Partial<TranscriptFilterOptions>;
   /** Messages of history kept for the model. Default: 40. */

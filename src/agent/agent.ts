@@ -5,25 +5,32 @@ import { abortError, EarshotError } from '../errors.js';
 import type { ChatTurn, LlmEngine } from '../llm/llm-engine.js';
 import type { SttEngine } from '../stt/stt-engine.js';
 import type { TtsEngine } from '../tts/tts-engine.js';
+import { EchoGate } from '../vad/echo-gate.js';
 import { Endpointer, type EndpointEvent } from '../vad/endpointer.js';
 import type { VadEngine } from '../vad/vad-engine.js';
-import {
-  DEFAULT_SYSTEM_PROMPT,
-  defaultInterruptionOptions,
-  type AgentEngines,
-  type AgentOptions,
-  type InterruptionOptions,
-} from './agent-options.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { DEFAULT_SYSTEM_PROMPT, type AgentEngines, type AgentOptions } from './agent-options.js';
+import { BargeIn } from './barge-in.js';
 import { ConversationHistory } from './conversation-history.js';
 import type { AgentEvents, AgentState, TurnResult } from './events.js';
+import { defaultInterruptionOptions, type InterruptionOptions } from './interruption-options.js';
 import { streamReply } from './reply-pipeline.js';
 import { meaningfulText } from './transcript-filter.js';
 import { TurnClock } from './turn-metrics.js';
-import { TypedEmitter } from '../util/typed-emitter.js';
+
+/** Where an utterance sits in the input stream, and when its end was declared. */
+interface Utterance {
+  audio: Float32Array;
+  startSample: number;
+  endSample: number;
+  endpointMs: number;
+  declaredAt: number;
+}
 
 type PendingTurn =
-  | { kind: 'audio'; audio: Float32Array; startSample: number; endSample: number; endpointMs: number; declaredAt: number }
-  | { kind: 'text'; text: string; settle: Settle }
+  | ({ kind: 'audio' } & Utterance)
+  | ({ kind: 'heard'; text: string; sttMs: number; transcribedAt: number } & Utterance)
+  | { kind: 'text'; text: string; settle?: Settle }
   | { kind: 'say'; text: string; settle: Settle };
 
 interface Settle {
@@ -36,7 +43,8 @@ const ms = (samples: number) => (samples / PIPELINE_SAMPLE_RATE) * 1000;
 /**
  * One conversation: owns the turn state, the history, and the AbortController of the turn in progress.
  * Audio comes in through pushAudio() (any rate, any block size), text through sendText(); replies go out as
- * 'audio' events and, when a sink is set, to the sink.
+ * 'audio' events and, when a sink is set, to the sink. Speech over a reply is handled by BargeIn; with open
+ * speakers, EchoGate keeps earshot's own voice from counting as the user's.
  */
 export class Agent extends TypedEmitter<AgentEvents> {
   private readonly vad: VadEngine;
@@ -49,6 +57,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private readonly ownedEngines: readonly (keyof AgentEngines)[];
   private readonly endpointer: Endpointer;
   private readonly conversation: ConversationHistory;
+  private readonly echoGate: EchoGate;
+  private readonly bargeIn: BargeIn;
 
   private currentState: AgentState = 'idle';
   private started = false;
@@ -56,13 +66,18 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private turnCounter = 0;
   private queue: PendingTurn[] = [];
   private turnRunning = false;
+  private replyAudible = false;
   private currentTurn: AbortController | undefined;
+  /** The question of a reply cut before any of it was heard: the user's next words continue it. */
+  private unansweredQuestion: string | undefined;
   private loopWake: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
+  private decisions = new Set<Promise<void>>();
 
   private inputChain: Promise<void> = Promise.resolve();
   private frame = new Float32Array(0);
-  private resamplers = new Map<number, Promise<StreamResampler>>();
+  private inputResamplers = new Map<number, Promise<StreamResampler>>();
+  private playedResamplers = new Map<number, Promise<StreamResampler>>();
 
   /** @param ownedEngines the engines this agent loaded and so frees on close() */
   constructor(engines: Required<AgentEngines>, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
@@ -77,6 +92,18 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.interruption = { ...defaultInterruptionOptions, ...options.interruption };
     this.endpointer = new Endpointer(options.endpointing);
     this.conversation = new ConversationHistory(options.maxHistoryMessages ?? 40);
+    this.echoGate = new EchoGate(options.echoGate);
+    this.bargeIn = new BargeIn(
+      this.interruption,
+      {
+        pause: () => this.sink?.pause?.(),
+        resume: () => this.sink?.resume?.(),
+        cut: () => this.currentTurn?.abort(),
+        userSpeaking: () => this.endpointer.inSpeech,
+      },
+      (e) => this.emit('barge-in', { turn: this.turnCounter, ...e }),
+    );
+    if (this.sink) this.sink.onPlayed = (block, rate, at) => this.pushPlayedAudio(block, rate, at);
     void this.runTurns();
   }
 
@@ -92,6 +119,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
   /** Starts listening: pushed audio is heard from now on. */
   start(): void {
     if (this.closed) throw new EarshotError('BAD_OPTION', 'this agent was closed; create a new one');
+    // A new stream: the VAD's carried state belongs to whatever it heard before (it may be shared).
+    if (!this.started) this.vad.reset();
     this.started = true;
     this.refreshState();
   }
@@ -101,9 +130,11 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.started = false;
     const dropped = this.queue;
     this.queue = [];
-    for (const t of dropped) if (t.kind !== 'audio') t.settle.reject(abortError());
+    for (const t of dropped) if ('settle' in t) t.settle?.reject(abortError());
     this.currentTurn?.abort();
+    await this.inputChain;
     this.endpointer.reset();
+    await Promise.allSettled([...this.decisions]);
     await this.idle();
     this.refreshState();
   }
@@ -124,8 +155,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
   }
 
   /**
-   * Feeds microphone or file audio: mono samples at `sampleRate` (float32 in [-1, 1] or int16), any block size.
-   * Ignored until start().
+   * Feeds microphone or file audio: mono samples at `sampleRate` (float32 in [-1, 1] or int16), any block size,
+   * as it arrives. Ignored until start().
    */
   pushAudio(samples: Float32Array | Int16Array, sampleRate: number = PIPELINE_SAMPLE_RATE): void {
     if (!this.started) return;
@@ -134,6 +165,17 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.inputChain = this.inputChain
       .then(() => this.consume(block, sampleRate, pushedAt))
       .catch((e: unknown) => this.emit('error', { error: e as Error }));
+  }
+
+  /**
+   * Reply audio as it reaches the listener, for a host that plays the 'audio' events itself: with it, the
+   * 'gate' duplex mode can tell earshot's own voice in the microphone from the user's. A sink given in the
+   * options reports this by itself.
+   */
+  pushPlayedAudio(samples: Float32Array, sampleRate: number, playedAt: number = performance.now()): void {
+    let r = this.playedResamplers.get(sampleRate);
+    if (!r) this.playedResamplers.set(sampleRate, (r = createStreamResampler(sampleRate, PIPELINE_SAMPLE_RATE)));
+    void r.then((resampler) => this.echoGate.addPlayed(resampler.push(samples), playedAt));
   }
 
   /**
@@ -149,6 +191,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
         await this.processFrame(silence, performance.now());
       }
     }
+    await Promise.allSettled([...this.decisions]);
     await this.idle();
   }
 
@@ -158,7 +201,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     await this.stop();
     this.closed = true;
     this.loopWake?.();
-    for (const r of this.resamplers.values()) (await r).close();
+    for (const r of [...this.inputResamplers.values(), ...this.playedResamplers.values()]) (await r).close();
     const engines: Required<AgentEngines> = { vad: this.vad, stt: this.stt, llm: this.llm, tts: this.tts };
     await Promise.allSettled(this.ownedEngines.map((k) => engines[k].dispose()));
   }
@@ -166,8 +209,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private async consume(block: Float32Array, sampleRate: number, pushedAt: number): Promise<void> {
     let pcm = block;
     if (sampleRate !== PIPELINE_SAMPLE_RATE) {
-      let r = this.resamplers.get(sampleRate);
-      if (!r) this.resamplers.set(sampleRate, (r = createStreamResampler(sampleRate, PIPELINE_SAMPLE_RATE)));
+      let r = this.inputResamplers.get(sampleRate);
+      if (!r) this.inputResamplers.set(sampleRate, (r = createStreamResampler(sampleRate, PIPELINE_SAMPLE_RATE)));
       pcm = (await r).push(block);
     }
     const n = this.vad.frameSamples;
@@ -177,46 +220,123 @@ export class Agent extends TypedEmitter<AgentEvents> {
     let offset = 0;
     for (; offset + n <= joined.length; offset += n) {
       if (!this.started) return;
-      await this.processFrame(joined.slice(offset, offset + n), pushedAt);
+      // The block's last sample arrived at pushedAt; earlier frames of it arrived correspondingly earlier.
+      const endAt = pushedAt - ms(joined.length - offset - n);
+      await this.processFrame(joined.slice(offset, offset + n), endAt);
     }
     this.frame = joined.slice(offset);
   }
 
-  private async processFrame(frame: Float32Array, arrivedAt: number): Promise<void> {
+  private async processFrame(raw: Float32Array, endAt: number): Promise<void> {
     // In real time a frame is processed as it arrives; fed from a file, frames queue up, and that backlog
     // is not latency a live user would feel — so the lag counts from when this frame's turn came.
-    const startedAt = Math.max(arrivedAt, performance.now());
+    const startedAt = Math.max(endAt, performance.now());
+    let frame = raw;
+    let userPossible = true;
+    const ownVoiceAudible = this.replyAudible || this.echoGate.isActive(endAt, raw.length);
+    if (ownVoiceAudible && this.interruption.duplex === 'half') {
+      userPossible = false;
+    } else if (ownVoiceAudible && this.interruption.duplex === 'gate') {
+      const { residual, userLikely } = this.echoGate.cancel(raw, endAt);
+      frame = residual;
+      userPossible = userLikely;
+    }
     const p = await this.vad.process(frame);
-    for (const e of this.endpointer.push(frame, p)) this.onEndpoint(e, startedAt);
+    for (const e of this.endpointer.push(frame, userPossible ? p : 0)) this.onEndpoint(e, startedAt);
+    if (this.endpointer.inSpeech && this.bargeIn.pending) this.bargeIn.onSpeech(ms(this.endpointer.lastSpeechSample));
     this.refreshState();
   }
 
   private onEndpoint(e: EndpointEvent, frameStartedAt: number): void {
     if (e.type === 'speech-start') {
       this.emit('speech-start', { atMs: ms(e.startSample) });
-      if (this.interruption.enabled && this.turnRunning) this.interrupt();
+      if (this.interruption.enabled && this.turnRunning) this.bargeIn.onSpeechStart(ms(e.startSample));
       return;
     }
     const declaredAt = performance.now();
-    const endpointMs = ms(this.endpointer.samplePosition - e.endSample) + (declaredAt - frameStartedAt);
+    const utterance: Utterance = {
+      audio: e.audio,
+      startSample: e.startSample,
+      endSample: e.endSample,
+      endpointMs: ms(this.endpointer.samplePosition - e.endSample) + (declaredAt - frameStartedAt),
+      declaredAt,
+    };
     this.emit('speech-end', { startMs: ms(e.startSample), endMs: ms(e.endSample), truncated: e.truncated });
-    this.enqueue({ kind: 'audio', audio: e.audio, startSample: e.startSample, endSample: e.endSample, endpointMs, declaredAt });
+    if (this.bargeIn.pending) {
+      this.track(this.decideInterruption(utterance));
+    } else {
+      this.enqueue({ kind: 'audio', ...utterance });
+    }
+  }
+
+  /**
+   * Speech that came over a reply is transcribed at once, beside the reply: words make it the next turn (and
+   * cut the reply); no words make it a noise, and the reply goes on.
+   */
+  private async decideInterruption(u: Utterance): Promise<void> {
+    let text = '';
+    let sttMs = 0;
+    try {
+      const t = await this.stt.transcribe(u.audio, { language: this.options.language ?? 'en' });
+      sttMs = t.computeMs;
+      text = meaningfulText(t, rms(u.audio), this.options.transcriptFilter);
+    } catch (e) {
+      this.emit('error', { error: e as Error });
+    }
+    const transcribedAt = performance.now();
+    const interrupts = this.bargeIn.onTranscript(text.length > 0);
+    if (!interrupts) {
+      this.emit('no-speech', { startMs: ms(u.startSample), endMs: ms(u.endSample), text });
+      return;
+    }
+    this.enqueueFront({ kind: 'heard', text, sttMs, transcribedAt, ...u });
+  }
+
+  private track(decision: Promise<void>): void {
+    this.decisions.add(decision);
+    void decision.finally(() => {
+      this.decisions.delete(decision);
+      this.loopWake?.();
+    });
+  }
+
+  /**
+   * A reply cut before a word of it was heard still owes the user an answer: once nothing else is coming
+   * (no turn queued or being decided, nobody speaking), the question is asked again.
+   */
+  private reaskUnanswered(): void {
+    if (this.unansweredQuestion === undefined || this.turnRunning || this.queue.length > 0) return;
+    if (this.decisions.size > 0 || this.endpointer.inSpeech) return;
+    this.queue.push({ kind: 'text', text: this.takeUnanswered() });
   }
 
   private enqueue(turn: PendingTurn): void {
     if (this.closed) {
-      if (turn.kind !== 'audio') turn.settle.reject(new EarshotError('BAD_OPTION', 'this agent was closed; create a new one'));
+      if ('settle' in turn) turn.settle?.reject(new EarshotError('BAD_OPTION', 'this agent was closed; create a new one'));
       return;
     }
     this.queue.push(turn);
     this.loopWake?.();
   }
 
+  /** An interruption is answered before anything queued earlier. */
+  private enqueueFront(turn: PendingTurn): void {
+    this.queue.unshift(turn);
+    this.loopWake?.();
+  }
+
+  private takeUnanswered(): string {
+    const q = this.unansweredQuestion ?? '';
+    this.unansweredQuestion = undefined;
+    return q;
+  }
+
   private async runTurns(): Promise<void> {
     while (!this.closed) {
+      this.reaskUnanswered();
       const next = this.queue.shift();
       if (!next) {
-        for (const w of this.idleWaiters.splice(0)) w();
+        if (this.decisions.size === 0) for (const w of this.idleWaiters.splice(0)) w();
         await new Promise<void>((resolve) => (this.loopWake = resolve));
         continue;
       }
@@ -225,21 +345,24 @@ export class Agent extends TypedEmitter<AgentEvents> {
       this.currentTurn = controller;
       try {
         const result = await this.runTurn(next, controller.signal);
-        if (next.kind !== 'audio') result ? next.settle.resolve(result) : next.settle.reject(abortError());
+        if ('settle' in next && next.settle) result ? next.settle.resolve(result) : next.settle.reject(abortError());
       } catch (e) {
-        if (next.kind !== 'audio') next.settle.reject(e);
+        if ('settle' in next) next.settle?.reject(e);
         this.emit('error', { error: e as Error, turn: this.turnCounter });
       } finally {
         this.currentTurn = undefined;
         this.turnRunning = false;
+        this.replyAudible = false;
+        this.bargeIn.reset();
+        this.sink?.resume?.();
         this.refreshState();
       }
     }
   }
 
   private async runTurn(pending: PendingTurn, signal: AbortSignal): Promise<TurnResult | undefined> {
-    const clock =
-      pending.kind === 'audio' ? new TurnClock(pending.endpointMs, pending.declaredAt) : new TurnClock(0, performance.now());
+    const fromSpeech = pending.kind === 'audio' || pending.kind === 'heard';
+    const clock = fromSpeech ? new TurnClock(pending.endpointMs, pending.declaredAt) : new TurnClock(0, performance.now());
     this.setState('thinking');
     let transcript = '';
     if (pending.kind === 'audio') {
@@ -251,9 +374,16 @@ export class Agent extends TypedEmitter<AgentEvents> {
         this.emit('no-speech', { startMs: ms(pending.startSample), endMs: ms(pending.endSample), text: t.text });
         return undefined;
       }
+    } else if (pending.kind === 'heard') {
+      clock.compute.stt = pending.sttMs;
+      clock.mark('transcript', pending.transcribedAt);
+      transcript = pending.text;
     } else if (pending.kind === 'text') {
       transcript = pending.text.trim();
       clock.mark('transcript');
+    }
+    if (pending.kind !== 'say' && this.unansweredQuestion !== undefined) {
+      transcript = `${this.takeUnanswered()} ${transcript}`.trim();
     }
 
     const turn = ++this.turnCounter;
@@ -276,10 +406,18 @@ export class Agent extends TypedEmitter<AgentEvents> {
         onDelta: (delta) => this.emit('reply-delta', { turn, delta }),
         onSentence: (text) => this.emit('reply-sentence', { turn, text }),
         onAudio: (chunk, text) => this.emit('audio', { turn, chunk, text }),
-        onSpeaking: () => this.setState('speaking'),
+        onSpeaking: () => {
+          this.replyAudible = true;
+          this.setState('speaking');
+        },
       },
     });
-    this.conversation.addAssistant(result.spoken, result.interrupted);
+    if (result.interrupted && result.spoken.length === 0 && this.bargeIn.wasCut && pending.kind !== 'say') {
+      // Cut before a word was heard: the user was not done. Their question waits for what they say next.
+      this.unansweredQuestion = this.conversation.takeLastUser();
+    } else {
+      this.conversation.addAssistant(result.spoken, result.interrupted);
+    }
     const turnResult: TurnResult = { turn, transcript, ...result };
     this.emit('turn-end', turnResult);
     const { ms: stageMs, compute } = clock.finish();
@@ -290,13 +428,13 @@ export class Agent extends TypedEmitter<AgentEvents> {
       interrupted: result.interrupted,
       ms: stageMs,
       compute,
-      ...(pending.kind === 'audio' ? { speech: { startMs: ms(pending.startSample), endMs: ms(pending.endSample) } } : {}),
+      ...(fromSpeech ? { speech: { startMs: ms(pending.startSample), endMs: ms(pending.endSample) } } : {}),
     });
     return turnResult;
   }
 
   private idle(): Promise<void> {
-    if (!this.turnRunning && this.queue.length === 0) return Promise.resolve();
+    if (!this.turnRunning && this.queue.length === 0 && this.decisions.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 

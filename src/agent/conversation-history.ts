@@ -15,6 +15,14 @@ export class ConversationHistory {
     this.push(interrupted ? { role: 'assistant', text: spoken, interrupted: true } : { role: 'assistant', text: spoken });
   }
 
+  /** Takes back the last message if it is the user's (their turn goes on), returning its text. */
+  takeLastUser(): string | undefined {
+    const last = this.turns[this.turns.length - 1];
+    if (last?.role !== 'user') return undefined;
+    this.turns.pop();
+    return last.text;
+  }
+
   get messages(): readonly ChatTurn[] {
     return this.turns;
   }

@@ -31,6 +31,11 @@ export interface AgentEvents {
   /** Reply audio as it is played (in library mode, the PCM to play). */
   audio: { turn: number; chunk: PcmChunk; text: string };
   'turn-end': TurnResult;
+  /**
+   * Speech over a reply: 'pause' (playback held while it is checked), 'cut' (a real interruption: the reply
+   * stops for good) or 'resume' (only a noise). `at` is performance.now().
+   */
+  'barge-in': { turn: number; action: 'pause' | 'resume' | 'cut'; at: number };
   metrics: TurnMetrics;
   error: { error: Error; turn?: number };
 }

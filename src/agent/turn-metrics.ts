@@ -55,9 +55,10 @@ export class TurnClock {
     return this.endpointMs + (performance.now() - this.declaredAt);
   }
 
-  /** Records a stage the first time it happens; later calls keep the first time. */
-  mark(stage: Stage): void {
-    if (!this.marks.has(stage)) this.marks.set(stage, this.now());
+  /** Records a stage the first time it happens (now, or at the performance.now() time `at`). */
+  mark(stage: Stage, at?: number): void {
+    if (this.marks.has(stage)) return;
+    this.marks.set(stage, at === undefined ? this.now() : this.endpointMs + (at - this.declaredAt));
   }
 
   has(stage: Stage): boolean {

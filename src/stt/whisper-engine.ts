@@ -41,11 +41,16 @@ interface Job {
   cancel(error: Error): void;
 }
 
-function toTranscript(result: NativeTranscribeResult, computeMs: number): Transcript {
+/**
+ * Segment times are clamped to the audio: with timestamps off, whisper.cpp reports a start taken from token id
+ * 0 (far negative), and a segment ending its 30 s window reports 30000 ms even for a 2 s clip.
+ */
+function toTranscript(result: NativeTranscribeResult, computeMs: number, audioMs: number): Transcript {
+  const clamp = (ms: number) => Math.min(Math.max(ms, 0), audioMs);
   const segments = result.segments.map((s) => ({
     text: s.text.trim(),
-    startMs: s.t0Ms,
-    endMs: s.t1Ms,
+    startMs: clamp(s.t0Ms),
+    endMs: clamp(s.t1Ms),
     noSpeechProb: s.noSpeechProb,
   }));
   const text = segments
@@ -131,7 +136,7 @@ class WhisperEngine implements SttEngine {
           settled = true;
           finish();
           if (result.aborted) reject(abortError(signal));
-          else resolve(toTranscript(result, performance.now() - t0));
+          else resolve(toTranscript(result, performance.now() - t0, (samples.length / 16_000) * 1000));
         } catch (e) {
           if (settled) return;
           settled = true;

@@ -42,6 +42,11 @@ export class Endpointer {
     return this.state === 'speech';
   }
 
+  /** End of the last frame that held speech in the open utterance (sample index). */
+  get lastSpeechSample(): number {
+    return this.lastSpeechEnd;
+  }
+
   /** Samples fed so far. */
   get samplePosition(): number {
     return this.position;

@@ -54,30 +54,42 @@ export async function loadSileroVad(options: SileroVadOptions = {}): Promise<Vad
   const sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
   const input = new Float32Array(CONTEXT + FRAME);
   let disposed = false;
+  // The carried state makes frames depend on their order: calls are chained so two callers never interleave.
+  let chain: Promise<unknown> = Promise.resolve();
+
+  const run = async (frame: Float32Array): Promise<number> => {
+    if (disposed) throw new Error('VAD engine was disposed');
+    input.set(context, 0);
+    input.set(frame, CONTEXT);
+    const out = await session.run({
+      input: new ort.Tensor('float32', input.slice(), [1, CONTEXT + FRAME]),
+      state: new ort.Tensor('float32', state, [2, 1, 128]),
+      sr,
+    });
+    state = out.stateN.data as Float32Array;
+    context = frame.slice(FRAME - CONTEXT);
+    return (out.output.data as Float32Array)[0];
+  };
 
   return {
     frameSamples: FRAME,
-    async process(frame) {
-      if (disposed) throw new Error('VAD engine was disposed');
-      if (frame.length !== FRAME) throw new RangeError(`VAD frame must be ${FRAME} samples, got ${frame.length}`);
-      input.set(context, 0);
-      input.set(frame, CONTEXT);
-      const out = await session.run({
-        input: new ort.Tensor('float32', input.slice(), [1, CONTEXT + FRAME]),
-        state: new ort.Tensor('float32', state, [2, 1, 128]),
-        sr,
-      });
-      state = out.stateN.data as Float32Array;
-      context = frame.slice(FRAME - CONTEXT);
-      return (out.output.data as Float32Array)[0];
+    process(frame) {
+      if (frame.length !== FRAME) return Promise.reject(new RangeError(`VAD frame must be ${FRAME} samples, got ${frame.length}`));
+      const result = chain.then(() => run(frame));
+      chain = result.catch(() => undefined);
+      return result;
     },
     reset() {
-      state = new Float32Array(STATE_SIZE);
-      context = new Float32Array(CONTEXT);
+      chain = chain.then(() => {
+        state = new Float32Array(STATE_SIZE);
+        context = new Float32Array(CONTEXT);
+      });
     },
     async dispose() {
       if (disposed) return;
       disposed = true;
+      // Releasing the session under a running inference would free memory the native run still uses.
+      await chain;
       await session.release();
     },
   };

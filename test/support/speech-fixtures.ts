@@ -16,6 +16,13 @@ export async function fliteSpeech(text: string, voice = 'slt'): Promise<Float32A
   return resample(d.samples, d.sampleRate, PIPELINE_SAMPLE_RATE);
 }
 
+/** Speech with the silence flite puts around it cut off. */
+export async function trimmedSpeech(text: string, voice = 'slt'): Promise<Float32Array> {
+  const pcm = await fliteSpeech(text, voice);
+  const b = soundBounds(pcm);
+  return pcm.slice(Math.floor((b.startMs / 1000) * PIPELINE_SAMPLE_RATE), Math.ceil((b.endMs / 1000) * PIPELINE_SAMPLE_RATE));
+}
+
 /** Where the sound in `samples` starts and ends, ms, by a 10 ms energy envelope above -40 dBFS. */
 export function soundBounds(samples: Float32Array, rate = PIPELINE_SAMPLE_RATE): { startMs: number; endMs: number } {
   const win = Math.round(rate / 100);

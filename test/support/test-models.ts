@@ -7,6 +7,8 @@ import { writeScriptedWhisperModel } from '../../scripts/generate/whisper-ggml.j
 
 /** What the generated whisper model hears in any audio. */
 export const SCRIPTED_TRANSCRIPT = 'What is the capital of France?';
+/** What the second whisper model hears in any audio: a non-speech tag, as whisper writes for a cough. */
+export const NO_WORDS_TRANSCRIPT = '(coughs)';
 /** What the generated chat model answers to anything. */
 export const SCRIPTED_REPLY = DEFAULT_SCRIPTED_REPLY;
 /** Debian's espeak-ng-data, for the generated voice (which ships none). */
@@ -16,6 +18,7 @@ export const TEST_MODEL_DIR = join(process.cwd(), '.cache', 'test-models');
 
 export const testModels = {
   stt: join(TEST_MODEL_DIR, 'whisper-scripted-micro.bin'),
+  sttNoWords: join(TEST_MODEL_DIR, 'whisper-scripted-no-words.bin'),
   llm: join(TEST_MODEL_DIR, 'llama-scripted.gguf'),
   llmEndless: join(TEST_MODEL_DIR, 'llama-scripted-endless.gguf'),
   voice: join(TEST_MODEL_DIR, 'voice-test'),
@@ -34,11 +37,12 @@ export async function generateTestModels(): Promise<void> {
   try {
     await Promise.all([
       writeScriptedWhisperModel({ path: staged(testModels.stt), script: SCRIPTED_TRANSCRIPT, shape: 'micro' }),
+      writeScriptedWhisperModel({ path: staged(testModels.sttNoWords), script: NO_WORDS_TRANSCRIPT, shape: 'micro' }),
       writeScriptedLlama({ path: staged(testModels.llm), reply: SCRIPTED_REPLY }),
       writeScriptedLlama({ path: staged(testModels.llmEndless), reply: SCRIPTED_REPLY, neverEnd: true }),
       writeTestVoice({ dir: staged(testModels.voice) }),
     ]);
-    for (const p of [testModels.stt, testModels.llm, testModels.llmEndless]) await rename(staged(p), p);
+    for (const p of [testModels.stt, testModels.sttNoWords, testModels.llm, testModels.llmEndless]) await rename(staged(p), p);
     await mkdir(testModels.voice, { recursive: true });
     for (const f of await readdir(staged(testModels.voice))) {
       await rename(join(staged(testModels.voice), f), join(testModels.voice, f));

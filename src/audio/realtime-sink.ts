@@ -1,0 +1,86 @@
+import type { AudioSink } from './audio-sink.js';
+import type { PcmChunk } from './pcm.js';
+
+export interface RealtimeSinkOptions {
+  /** Receives each block as it is due to play, e.g. to forward it to a browser or a socket. Default: none. */
+  write?: (block: Float32Array, sampleRate: number) => void;
+  /** Block length, ms: the granularity of pause and abort. Default: 20. */
+  blockMs?: number;
+  /** Delay from handing a block over to it being heard (the far end's buffer), reported to onPlayed. Default: 0. */
+  latencyMs?: number;
+}
+
+/**
+ * A sink that plays at the speed of real time without a sound card: each block is released when its time comes,
+ * so replies take as long as they sound, and pause, resume and abort act within one block. It is what a host
+ * that streams audio elsewhere (a browser, a phone line) uses, and what lets turn-taking run on pushed audio.
+ */
+export class RealtimeSink implements AudioSink {
+  onPlayed?: (block: Float32Array, sampleRate: number, playedAt: number) => void;
+  private readonly options: Required<RealtimeSinkOptions>;
+  private paused = false;
+  private wake: (() => void) | undefined;
+
+  constructor(options: RealtimeSinkOptions = {}) {
+    this.options = { write: () => {}, blockMs: 20, latencyMs: 0, ...options };
+  }
+
+  async play(chunk: PcmChunk, signal: AbortSignal): Promise<number> {
+    const block = Math.max(1, Math.round((chunk.sampleRate * this.options.blockMs) / 1000));
+    let played = 0;
+    let due = performance.now();
+    while (played < chunk.samples.length && !signal.aborted) {
+      if (this.paused) {
+        await this.waitForResume(signal);
+        due = performance.now();
+        continue;
+      }
+      const piece = chunk.samples.subarray(played, Math.min(played + block, chunk.samples.length));
+      this.options.write(piece, chunk.sampleRate);
+      this.onPlayed?.(piece, chunk.sampleRate, performance.now() + this.options.latencyMs);
+      played += piece.length;
+      due += (piece.length / chunk.sampleRate) * 1000;
+      await sleepUntil(due, signal);
+    }
+    return played;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  private waitForResume(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
+  const ms = at - performance.now();
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
