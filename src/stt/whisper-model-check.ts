@@ -163,9 +163,12 @@ function walkTensors(c: FileCursor): number {
   return seen.size;
 }
 
-/** The name `npm run fetch-models -- --stt <name>` knows a model file by: `ggml-tiny.en.bin` -> `tiny.en`. */
-export function whisperModelName(path: string): string {
-  return basename(path).replace(/^ggml-/, '').replace(/\.bin$/, '');
+/**
+ * The name `npm run fetch-models -- --stt <name>` knows a model file by: `ggml-tiny.en.bin` -> `tiny.en`; other
+ * file names are not fetch-models' and give undefined (the fix line then stays generic).
+ */
+export function whisperModelName(path: string): string | undefined {
+  return /^ggml-(.+)\.bin$/.exec(basename(path))?.[1];
 }
 
 /**

@@ -115,7 +115,9 @@ async function findEspeakData(
  */
 export async function checkPiperVoice(voiceDir: string, options: PiperVoiceCheckOptions = {}): Promise<PiperVoice> {
   const dir = path.resolve(voiceDir);
-  const fix = fetchHint('voice', path.basename(dir));
+  // Only a folder named like a Piper voice (en_US-amy-medium) is worth naming in the fetch-models line.
+  const name = path.basename(dir);
+  const fix = fetchHint('voice', /^[a-z]{2,3}_[A-Z]{2}-.+-(x_low|low|medium|high)$/.test(name) ? name : undefined);
   if (!(await isDirectory(dir))) {
     throw new EarshotError('MODEL_MISSING', `Voice folder ${dir} not found; run ${fix}`);
   }
