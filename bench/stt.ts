@@ -4,10 +4,10 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import wavefile from 'wavefile';
 import { buildWhisperAddon } from '../scripts/build-whisper-addon.js';
 import { buildWhisperCli } from '../scripts/build-whisper-cli.js';
 import { writeScriptedWhisperModel } from '../scripts/generate/whisper-ggml.js';
+import { readWavForPipeline } from '../src/audio/wav.js';
 import { packageRoot } from '../src/stt/whisper-addon-path.js';
 import { loadWhisperAddon } from '../src/stt/whisper-addon.js';
 import { loadWhisperEngine } from '../src/stt/whisper-engine.js';
@@ -62,19 +62,6 @@ export interface BenchSttResult {
   systemInfo: string;
 }
 
-/** Reads a 16-bit PCM WAV as float32 samples in [-1, 1]; the bench clips are already 16 kHz mono. */
-export function readWav16kMono(path: string): Float32Array {
-  const wav = new wavefile.WaveFile(readFileSync(path));
-  const fmt = wav.fmt as { sampleRate: number; numChannels: number; bitsPerSample: number };
-  if (fmt.sampleRate !== 16_000 || fmt.numChannels !== 1 || fmt.bitsPerSample !== 16) {
-    throw new Error(`${path}: expected 16 kHz mono 16-bit PCM, got ${fmt.sampleRate} Hz, ${fmt.numChannels} ch, ${fmt.bitsPerSample} bit`);
-  }
-  const ints = wav.getSamples(false, Int16Array) as unknown as Int16Array;
-  const out = new Float32Array(ints.length);
-  for (let i = 0; i < ints.length; i++) out[i] = ints[i] / 32768;
-  return out;
-}
-
 /** Writes (once) the 11.0 s speech clip the STT benchmark and tests use, with sox, and returns its path. */
 export async function ensureElevenSecondClip(path: string = join(packageRoot(), '.cache', 'bench', 'librivox-11s.wav')): Promise<string> {
   if (existsSync(path)) return path;
@@ -123,7 +110,7 @@ export async function benchStt(opts: BenchSttOptions): Promise<BenchSttResult> {
   const threads = opts.threads ?? availableParallelism();
   await buildWhisperAddon();
   const { cliPath } = await buildWhisperCli();
-  const audio = readWav16kMono(opts.wavPath);
+  const audio = (await readWavForPipeline(opts.wavPath)).samples;
 
   const tLoad = performance.now();
   const engine = await loadWhisperEngine({ modelPath: opts.modelPath, threads });

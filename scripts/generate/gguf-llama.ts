@@ -2,6 +2,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createSeededRandom } from './seeded-random.js';
 import { GGML_TYPE_F32, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufValueType, alignUp } from '../../src/llm/gguf-format.js';
 
 /** What the scripted model says unless told otherwise: two sentences, so sentence chunking can be tested. */
@@ -98,7 +99,7 @@ function scriptedTensors(
   seed: number,
 ): TensorSpec[] {
   const { width, ffn } = shape;
-  const random = mulberry32(seed);
+  const random = createSeededRandom(seed);
   const randomMatrix = (n: number): Float32Array => Float32Array.from({ length: n }, () => (random() - 0.5) * 0.2);
   const ones = (n: number): Float32Array => new Float32Array(n).fill(1);
   const tensors: TensorSpec[] = [{ name: 'token_embd.weight', dims: [width, vocab.tokens.length], data: () => codes.flat }];
@@ -236,7 +237,7 @@ function tokenCodes(vocab: Vocab, width: number, seed: number): TokenCodes {
   const row = (id: number): Float32Array => flat.subarray(id * width, (id + 1) * width);
   for (let id = 0; id < vocab.tokens.length; id++) row(id)[0] = 1;
   const oneHot = vocab.replyIds.length < width;
-  const random = mulberry32(seed ^ 0x5eed);
+  const random = createSeededRandom(seed ^ 0x5eed);
   vocab.replyIds.forEach((id, i) => {
     const r = row(id);
     r[0] = 0;
@@ -406,17 +407,6 @@ class MetadataWriter {
   }
 }
 
-/** Small seeded PRNG so generated files are byte-identical across runs. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

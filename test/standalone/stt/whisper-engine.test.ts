@@ -1,7 +1,8 @@
 import { copyFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureElevenSecondClip, readWav16kMono } from '../../../bench/stt.js';
+import { ensureElevenSecondClip } from '../../../bench/stt.js';
+import { readWavForPipeline } from '../../../src/audio/wav.js';
 import { buildWhisperAddon } from '../../../scripts/build-whisper-addon.js';
 import { EarshotError, isAbortError } from '../../../src/errors.js';
 import type { SttEngine } from '../../../src/stt/stt-engine.js';
@@ -30,7 +31,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 
 beforeAll(async () => {
   await buildWhisperAddon({ quiet: true });
-  clip = readWav16kMono(await ensureElevenSecondClip());
+  clip = (await readWavForPipeline(await ensureElevenSecondClip())).samples;
   micro = await scriptedModel('micro');
   tiny = await scriptedModel('tiny.en');
 }, 300_000);
