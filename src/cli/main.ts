@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isEarshotError } from '../errors.js';
+import { devicesCommand } from './devices-command.js';
 import { runCommand } from './run-command.js';
+import { startCommand } from './start-command.js';
 
 const VERSION = '0.1.0';
 
@@ -28,7 +30,10 @@ export async function main(argv: string[]): Promise<void> {
     .version(VERSION)
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
+    // `earshot` alone (and `npm start`) is a live conversation.
+    .addCommand(startCommand().exitOverride().showHelpAfterError('(run earshot start --help for usage)'), { isDefault: true })
     .addCommand(runCommand().exitOverride().showHelpAfterError('(run earshot run --help for usage)'))
+    .addCommand(devicesCommand().exitOverride())
     .command('fetch-models')
     .description('download, verify and install models (the one step that uses the network)')
     .helpOption(false)
@@ -39,10 +44,6 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = await fetchModelsCommand(cmd.args);
     })
     .parent!;
-  if (argv.length === 0) {
-    program.outputHelp();
-    return;
-  }
   await program.parseAsync(argv, { from: 'user' });
 }
 

@@ -1,0 +1,355 @@
+import { createRequire } from 'node:module';
+import { EarshotError } from '../errors.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import type { AudioSink } from './audio-sink.js';
+import { assertOutputDevice, speakerModulePath } from './device-probe.js';
+import type { PcmChunk } from './pcm.js';
+import { createStreamResampler, type StreamResampler } from './resample.js';
+
+/** Output device settings and the pacing that keeps playback stoppable. */
+export interface SpeakerSinkOptions {
+  /** ALSA device name (`earshot devices` lists them: `pulse:NAME`, `plughw:0,0`, ...). Default: the system default. */
+  device?: string;
+  /** Rate the device is opened at; TTS audio is resampled to it with libsamplerate. Default: 48000. */
+  sampleRate?: number;
+  /**
+   * Audio written ahead of what the listener has heard, ms. Whatever sits in the device buffer still plays
+   * after a stop unless dropped, and a stall of the event loop longer than this is a gap. Default: 60.
+   */
+  leadMs?: number;
+  /** Size of each write, ms: the granularity of pause, abort and onPlayed. Default: 10. */
+  blockMs?: number;
+  /**
+   * Time from a write into an idle device until the sound reaches the listener (sound server and device
+   * latency), ms; used to count only samples actually heard. Default: 20 (PulseAudio measured 12-18).
+   */
+  outputLatencyMs?: number;
+}
+
+export const defaultSpeakerSinkOptions = Object.freeze({
+  sampleRate: 48_000,
+  leadMs: 60,
+  blockMs: 10,
+  outputLatencyMs: 20,
+});
+
+export interface SpeakerSinkEvents {
+  /** The device failed (e.g. the sound server went away); the sink reopens it on the next block. */
+  error: { error: Error };
+}
+
+/** The part of the `speaker` package's Writable that the sink uses. */
+interface SpeakerStream {
+  write(chunk: Buffer, callback: (error?: Error | null) => void): boolean;
+  close(flush?: boolean): void;
+  on(event: 'error', listener: (error: Error) => void): this;
+}
+type SpeakerConstructor = new (options: {
+  channels: number;
+  bitDepth: number;
+  sampleRate: number;
+  signed: boolean;
+  device?: string;
+}) => SpeakerStream;
+
+/** One written block: when it reaches the listener, and how many device frames it holds. */
+interface WrittenBlock {
+  startsAt: number;
+  frames: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * Plays reply audio on a sound device through the `speaker` package. Audio is resampled to the device rate
+ * block by block and written in small blocks paced to the listener's clock, so that no more than `leadMs`
+ * is ever queued: an abort or pause drops that little queue and the device is silent within a block or two.
+ * Create it with openSpeakerSink(), which probes the device in a child process first.
+ */
+export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements AudioSink {
+  readonly device: string | undefined;
+  readonly sampleRate: number;
+  onPlayed?: (block: Float32Array, sampleRate: number, playedAt: number) => void;
+
+  private readonly leadMs: number;
+  private readonly blockFrames: number;
+  private readonly outputLatencyMs: number;
+  private readonly Speaker: SpeakerConstructor;
+  private speaker: SpeakerStream | undefined;
+  /** The write in progress: the device is closed only between writes (alsa-lib is not thread-safe). */
+  private inflight: Promise<void> = Promise.resolve();
+  /** When the last written sample reaches the listener (performance.now() ms). */
+  private queueEnd = 0;
+  private blocks: WrittenBlock[] = [];
+  private paused = false;
+  private pausedAt = 0;
+  private resumeWaiters: (() => void)[] = [];
+  private closed = false;
+
+  /** Use openSpeakerSink(): constructing directly skips the probe that keeps a missing device from aborting. */
+  constructor(Speaker: SpeakerConstructor, options: SpeakerSinkOptions = {}) {
+    super();
+    // An option passed as undefined (e.g. "the device did not say its rate") keeps its default.
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SpeakerSinkOptions;
+    const o = { ...defaultSpeakerSinkOptions, ...given };
+    this.Speaker = Speaker;
+    this.device = options.device;
+    this.sampleRate = o.sampleRate;
+    this.leadMs = o.leadMs;
+    this.blockFrames = Math.max(1, Math.round((o.sampleRate * o.blockMs) / 1000));
+    this.outputLatencyMs = o.outputLatencyMs;
+  }
+
+  /** Opens the device and writes a block of silence, so the first reply does not pay for opening it. */
+  async warmUp(): Promise<void> {
+    await this.writeBlock(new Float32Array(this.blockFrames));
+  }
+
+  async play(chunk: PcmChunk, signal: AbortSignal): Promise<number> {
+    if (this.closed) throw new EarshotError('BAD_OPTION', 'this speaker sink was closed');
+    if (signal.aborted || chunk.samples.length === 0) return 0;
+    const resampler = await createStreamResampler(chunk.sampleRate, this.sampleRate);
+    // Silence comes first: the queued blocks are dropped the moment the turn is aborted, not when the loop
+    // below next wakes up.
+    let abortedAt = 0;
+    const onAbort = () => {
+      abortedAt = performance.now();
+      void this.drop();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const total = Math.round((chunk.samples.length * this.sampleRate) / chunk.sampleRate);
+    // Input is fed in pieces that give about one output block each; the filter keeps its state between them.
+    const inBlock = Math.max(1, Math.round((this.blockFrames * chunk.sampleRate) / this.sampleRate));
+    let pending = new Float32Array(0);
+    let readPos = 0;
+    /** Device frames of this chunk the listener heard before the latest pause. */
+    let heardBefore = 0;
+    let written = 0;
+    const mine: WrittenBlock[] = [];
+    const heardNow = (at: number) => heardBefore + heardFrames(mine, at, this.sampleRate);
+    /** Device-rate audio of this chunk produced so far, kept so a pause can replay what was not heard. */
+    const produced: Float32Array[] = [];
+    let producedFrames = 0;
+    const produce = (upTo: number) => {
+      while (producedFrames < upTo && producedFrames < total) {
+        let input: Float32Array;
+        if (readPos < chunk.samples.length) {
+          input = chunk.samples.subarray(readPos, readPos + inBlock);
+          readPos += input.length;
+        } else {
+          // Flush the filter's delay with silence; the tail is trimmed to the exact length below.
+          input = new Float32Array(inBlock);
+        }
+        const out = resampler.push(input).subarray(0, total - producedFrames);
+        produced.push(out);
+        producedFrames += out.length;
+      }
+    };
+    const framesAt = (from: number, to: number): Float32Array => {
+      const block = new Float32Array(to - from);
+      let base = 0;
+      for (const p of produced) {
+        const a = Math.max(from, base);
+        const b = Math.min(to, base + p.length);
+        if (a < b) block.set(p.subarray(a - base, b - base), a - from);
+        base += p.length;
+        if (base >= to) break;
+      }
+      return block;
+    };
+
+    try {
+      while (written < total && !signal.aborted) {
+        if (this.paused) {
+          // What was queued but not heard is dropped with the device buffer; replay it after resume.
+          heardBefore = Math.min(total, heardNow(this.pausedAt));
+          mine.length = 0;
+          written = heardBefore;
+          await this.waitForResume(signal);
+          continue;
+        }
+        const ahead = this.queueEnd - performance.now() - this.outputLatencyMs;
+        if (ahead > this.leadMs) {
+          await sleep(ahead - this.leadMs, signal);
+          continue;
+        }
+        const end = Math.min(total, written + this.blockFrames);
+        produce(end);
+        const block = framesAt(written, end);
+        const placed = await this.writeBlock(block);
+        if (!placed) break; // device failed: reported as 'error'; the reply continues without sound
+        mine.push(placed);
+        written = end;
+      }
+      if (!signal.aborted) {
+        // play() resolves when the listener has heard the last sample, as the AudioSink contract says.
+        await sleep(Math.max(0, this.queueEnd - performance.now()), signal);
+      }
+      // Played to the end: all of it was heard (timers may wake a fraction of a ms before the last sample).
+      const heard =
+        written >= total && !signal.aborted && !this.paused
+          ? total
+          : Math.min(total, heardNow(signal.aborted ? abortedAt || performance.now() : performance.now()));
+      if (signal.aborted) await this.drop();
+      return Math.min(chunk.samples.length, Math.round((heard * chunk.sampleRate) / this.sampleRate));
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      resampler.close();
+    }
+  }
+
+  /** Holds playback: the queued audio is dropped at once (silence within a block), play() stays pending. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.pausedAt = performance.now();
+    void this.drop();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    for (const w of this.resumeWaiters.splice(0)) w();
+  }
+
+  /** Stops sound at once and releases the device. Never throws and never emits an uncaught error. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.resume();
+    await this.drop();
+  }
+
+  private waitForResume(signal: AbortSignal): Promise<void> {
+    if (!this.paused) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.resumeWaiters.push(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Writes one block; resolves with where it sits on the listener's clock, or undefined if the device failed. */
+  private writeBlock(block: Float32Array): Promise<WrittenBlock | undefined> {
+    const run = async (): Promise<WrittenBlock | undefined> => {
+      const speaker = this.open();
+      if (!speaker) return undefined;
+      const pcm = Buffer.alloc(block.length * 2);
+      for (let i = 0; i < block.length; i++) {
+        const s = Math.max(-1, Math.min(1, block[i]));
+        pcm.writeInt16LE(Math.round(s < 0 ? s * 0x8000 : s * 0x7fff), i * 2);
+      }
+      const error = await new Promise<Error | null | undefined>((resolve) => speaker.write(pcm, resolve));
+      if (error) {
+        // The same failure also arrives as an 'error' event; whichever comes first reports it.
+        if (this.speaker === speaker) this.fail(error);
+        return undefined;
+      }
+      // An idle device starts this block after its own latency; a busy one right after what is queued.
+      const now = performance.now();
+      const startsAt = Math.max(this.queueEnd, now + this.outputLatencyMs);
+      this.queueEnd = startsAt + (block.length / this.sampleRate) * 1000;
+      const placed: WrittenBlock = { startsAt, frames: block.length, timer: undefined };
+      if (this.onPlayed) {
+        placed.timer = setTimeout(() => {
+          placed.timer = undefined;
+          this.onPlayed?.(block, this.sampleRate, startsAt);
+        }, startsAt - now);
+      }
+      this.blocks.push(placed);
+      if (this.blocks.length > 64) this.blocks.splice(0, this.blocks.length - 64);
+      return placed;
+    };
+    const result = this.inflight.then(run);
+    this.inflight = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private open(): SpeakerStream | undefined {
+    if (this.speaker) return this.speaker;
+    try {
+      const speaker = new this.Speaker({ channels: 1, bitDepth: 16, signed: true, sampleRate: this.sampleRate, device: this.device });
+      // speaker emits 'error' from close(false), failed writes and failed opens: all are reported, none is
+      // thrown. A device already dropped may still complain; that is not news about the current one.
+      speaker.on('error', (e) => {
+        if (this.speaker === speaker) this.fail(e);
+      });
+      this.speaker = speaker;
+      return speaker;
+    } catch (e) {
+      this.fail(e as Error);
+      return undefined;
+    }
+  }
+
+  /** Drops whatever the device still holds, after the write in flight (if any) has returned. */
+  private async drop(): Promise<void> {
+    const droppedAt = performance.now();
+    await this.inflight;
+    for (const b of this.blocks) {
+      if (b.timer && b.startsAt > droppedAt) clearTimeout(b.timer);
+    }
+    this.blocks = [];
+    this.queueEnd = 0;
+    const speaker = this.speaker;
+    this.speaker = undefined;
+    if (!speaker) return;
+    try {
+      // close(true) = drop the buffer then close; close(false) would drain it (play it all out) first.
+      speaker.close(true);
+    } catch (e) {
+      this.emit('error', { error: e as Error });
+    }
+  }
+
+  private fail(error: Error): void {
+    const s = this.speaker;
+    this.speaker = undefined;
+    this.queueEnd = 0;
+    try {
+      s?.close(true);
+    } catch {
+      // already broken; the next write opens a fresh device
+    }
+    this.emit('error', { error: new EarshotError('NO_DEVICE', `audio output failed: ${error.message}`, { cause: error }) });
+  }
+}
+
+/** Frames of `blocks` the listener has heard by time `at`. */
+function heardFrames(blocks: readonly WrittenBlock[], at: number, rate: number): number {
+  let n = 0;
+  for (const b of blocks) n += Math.max(0, Math.min(b.frames, Math.floor(((at - b.startsAt) * rate) / 1000)));
+  return n;
+}
+
+/**
+ * Probes the output device in a child process (cached per device), then loads `speaker` and opens the
+ * device. Throws EarshotError NO_DEVICE "no audio output found, use --output FILE" when it cannot.
+ */
+export async function openSpeakerSink(options: SpeakerSinkOptions = {}): Promise<SpeakerSink> {
+  const sampleRate = options.sampleRate ?? defaultSpeakerSinkOptions.sampleRate;
+  await assertOutputDevice({ device: options.device, sampleRate });
+  const path = speakerModulePath();
+  if (!path) throw new EarshotError('NO_DEVICE', 'no audio output found, use --output FILE (the speaker package is missing)');
+  const Speaker = createRequire(import.meta.url)(path) as SpeakerConstructor;
+  const sink = new SpeakerSink(Speaker, { ...options, sampleRate });
+  await sink.warmUp();
+  return sink;
+}

@@ -1,0 +1,134 @@
+import { Command, Option } from 'commander';
+import type { Agent } from '../agent/agent.js';
+import { createAgent } from '../agent/create-agent.js';
+import type { AudioSink } from '../audio/audio-sink.js';
+import { deviceSampleRate } from '../audio/devices.js';
+import { MicInput } from '../audio/mic-input.js';
+import type { SpeakerSink } from '../audio/speaker-sink.js';
+import { WavCollectorSink } from '../audio/wav-collector-sink.js';
+import { writeWav } from '../audio/wav.js';
+import { EarshotError } from '../errors.js';
+import type { DuplexMode } from '../vad/echo-gate-options.js';
+import { addModelFlags, readSystemPrompt, resolveModelFlags, type ModelFlags } from './model-flags.js';
+import { TerminalView, type ViewMode } from './terminal-view.js';
+
+interface StartFlags extends ModelFlags {
+  inputDevice?: string;
+  outputDevice?: string;
+  output?: string;
+  quiet?: boolean;
+  json?: boolean;
+  duplex: DuplexMode;
+}
+
+/** Silence between turns in the --output WAV, so replies do not run together. */
+const TURN_GAP_MS = 500;
+
+export function startCommand(): Command {
+  const cmd = new Command('start')
+    .description('talk with earshot through the microphone and the speaker until Ctrl-C (the default command)')
+    .option('--input-device <id>', 'microphone to listen to (see earshot devices; default: the system default)')
+    .option('--output-device <id>', 'device to speak through (see earshot devices; default: the system default)')
+    .option('-o, --output <file>', 'write the spoken replies to a WAV file instead of playing them')
+    .option('-q, --quiet', 'print only the conversation: no status line, no latency lines')
+    .option('--json', 'print one JSON object per event, one per line (for scripts)')
+    .addOption(
+      new Option(
+        '--duplex <mode>',
+        'speech over a reply: full (headset: any speech interrupts), gate (open speakers: only speech that is not its own echo), half (the microphone is ignored while it speaks)',
+      )
+        .choices(['full', 'gate', 'half'])
+        .default('gate'),
+    );
+  addModelFlags(cmd);
+  return cmd.action(async (flags: StartFlags) => {
+    process.exitCode = await startLive(flags);
+  });
+}
+
+function viewMode(flags: StartFlags): ViewMode {
+  if (flags.json) return 'json';
+  if (flags.quiet) return 'quiet';
+  return process.stderr.isTTY ? 'tty' : 'plain';
+}
+
+async function startLive(flags: StartFlags): Promise<number> {
+  if (flags.json && flags.quiet) throw new EarshotError('BAD_OPTION', '--json and --quiet do not go together; pick one');
+  // Everything a user can get wrong is checked before anything slow: models, then the devices.
+  const models = resolveModelFlags(flags);
+  const systemPrompt = readSystemPrompt(flags.systemPrompt);
+  const view = new TerminalView({ mode: viewMode(flags) });
+
+  const [inputRate, outputRate] = await Promise.all([
+    deviceSampleRate(flags.inputDevice, 'input'),
+    flags.output ? Promise.resolve(undefined) : deviceSampleRate(flags.outputDevice, 'output'),
+  ]);
+
+  // Ctrl-C is one cancellation path from the first moment: while devices open and models load too, so an
+  // early Ctrl-C still ends the recorder process instead of leaving it to die of a broken pipe.
+  const shutdown = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A second Ctrl-C while closing: the user wants out now.
+    if (shutdown.signal.aborted) process.exit(130);
+    view.info(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: closing the devices`, { event: 'stopping', signal });
+    shutdown.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let speaker: SpeakerSink | undefined;
+  let collector: WavCollectorSink | undefined;
+  let mic: MicInput | undefined;
+  let agent: Agent | undefined;
+  try {
+    let sink: AudioSink;
+    if (flags.output) {
+      sink = collector = new WavCollectorSink();
+    } else {
+      // Loaded only here: the speaker package is native, and file output must work without it.
+      const { openSpeakerSink } = await import('../audio/speaker-sink.js');
+      sink = speaker = await openSpeakerSink({ device: flags.outputDevice, sampleRate: outputRate });
+      speaker.on('error', ({ error }) => view.info(error.message, { event: 'output-error', message: error.message }));
+    }
+
+    mic = new MicInput({ device: flags.inputDevice, sampleRate: inputRate });
+    await mic.start();
+    if (shutdown.signal.aborted) return 0;
+
+    view.info('loading models…');
+    agent = await createAgent({
+      models,
+      sink,
+      systemPrompt,
+      gpu: flags.gpu,
+      threads: flags.threads,
+      language: flags.language,
+      interruption: { duplex: flags.duplex },
+    });
+    if (shutdown.signal.aborted) return 0;
+
+    const live = agent;
+    view.attachAgent(live);
+    view.attachMicrophone(mic);
+    mic.on('data', ({ samples, sampleRate }) => live.pushAudio(samples, sampleRate));
+    if (collector) live.on('transcript', () => collector!.beginTurn());
+    live.start();
+    view.info(
+      `listening on ${flags.inputDevice ?? 'the default microphone'} (${mic.toolName}, ${mic.sampleRate} Hz), ` +
+        `speaking ${flags.output ? `into ${flags.output}` : `on ${flags.outputDevice ?? 'the default output'}`}`,
+      { event: 'ready', input: flags.inputDevice ?? 'default', output: flags.output ?? flags.outputDevice ?? 'default' },
+    );
+    await new Promise<void>((resolve) => shutdown.signal.addEventListener('abort', () => resolve(), { once: true }));
+  } finally {
+    // Order matters: no new audio in, then the reply in progress is cut, then the output goes quiet.
+    await mic?.stop();
+    await agent?.close();
+    await speaker?.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (collector && flags.output && collector.sampleRate > 0) await writeWav(flags.output, collector.joined(TURN_GAP_MS));
+  view.info('bye', { event: 'closed' });
+  view.close();
+  return 0;
+}

@@ -1,0 +1,200 @@
+import type { Agent } from '../agent/agent.js';
+import type { AgentState } from '../agent/events.js';
+import type { AudioSourceEvents } from '../audio/audio-source.js';
+import type { TypedEmitter } from '../util/typed-emitter.js';
+import { latencyLine, metricsJsonLine } from './turn-report.js';
+
+/**
+ * How the live conversation is shown: `tty` redraws a status line with a level meter; `plain` prints the
+ * same lines without redrawing (a pipe or a log file); `quiet` prints only what was said; `json` prints one
+ * JSON object per event and nothing else.
+ */
+export type ViewMode = 'tty' | 'plain' | 'quiet' | 'json';
+
+export interface TerminalViewOptions {
+  mode: ViewMode;
+  /** Where conversation lines (and JSON events) go. Default: process.stdout. */
+  out?: NodeJS.WritableStream;
+  /** Where the status line and notices go. Default: process.stderr. */
+  status?: NodeJS.WritableStream;
+  /** Least time between redraws of the status line, ms. Default: 80. */
+  redrawMs?: number;
+}
+
+const STATE_LABEL: Record<AgentState, string> = {
+  idle: 'idle',
+  listening: 'listening',
+  'user-speaking': 'hearing you',
+  thinking: 'thinking',
+  speaking: 'speaking',
+};
+
+/** Level meter width in cells, and the range it shows (dBFS). */
+const METER_CELLS = 12;
+const METER_FLOOR_DB = -60;
+
+/**
+ * The live mode's screen. It only listens: to the agent's events, to the microphone's data and losses, and to
+ * notices from the command; it never drives anything.
+ */
+export class TerminalView {
+  private readonly mode: ViewMode;
+  private readonly out: NodeJS.WritableStream;
+  private readonly status: NodeJS.WritableStream;
+  private readonly redrawMs: number;
+  private state: AgentState = 'idle';
+  private levelDb = METER_FLOOR_DB;
+  private statusShown = false;
+  private lastDraw = 0;
+  /** The reply line being streamed (its prefix is printed with the first delta). */
+  private replyOpen = false;
+  private notice = '';
+  private lastStatus = '';
+
+  constructor(options: TerminalViewOptions) {
+    this.mode = options.mode;
+    this.out = options.out ?? process.stdout;
+    this.status = options.status ?? process.stderr;
+    this.redrawMs = options.redrawMs ?? 80;
+  }
+
+  attachAgent(agent: Agent): void {
+    agent.on('state', ({ state }) => {
+      this.state = state;
+      this.json({ event: 'state', state });
+      this.draw(true);
+    });
+    agent.on('speech-start', ({ atMs }) => this.json({ event: 'speech-start', atMs }));
+    agent.on('speech-end', (e) => this.json({ event: 'speech-end', ...e }));
+    agent.on('transcript', ({ turn, text }) => {
+      this.json({ event: 'transcript', turn, text });
+      this.line(`you: ${text}`);
+    });
+    agent.on('reply-delta', ({ turn, delta }) => {
+      this.json({ event: 'reply-delta', turn, delta });
+      if (this.mode === 'json') return;
+      if (!this.replyOpen) {
+        this.clearStatus();
+        this.out.write('earshot: ');
+        this.replyOpen = true;
+      }
+      this.out.write(delta);
+    });
+    agent.on('reply-sentence', ({ turn, text }) => this.json({ event: 'reply-sentence', turn, text }));
+    agent.on('audio', ({ turn, chunk, text }) =>
+      this.json({ event: 'audio', turn, text, samples: chunk.samples.length, sampleRate: chunk.sampleRate }),
+    );
+    agent.on('turn-end', (r) => {
+      this.json({ event: 'turn-end', ...r });
+      if (this.mode === 'json') return;
+      if (this.replyOpen) {
+        this.out.write(r.interrupted ? ' [interrupted]\n' : '\n');
+        this.replyOpen = false;
+      } else if (r.reply) {
+        this.line(`earshot: ${r.reply}`);
+      }
+    });
+    agent.on('metrics', (m) => {
+      if (this.mode === 'json') {
+        this.out.write(`{"event":"metrics",${metricsJsonLine(m).slice(1)}\n`);
+        return;
+      }
+      if (this.mode !== 'quiet') this.line(latencyLine(m));
+    });
+    agent.on('no-speech', (e) => this.json({ event: 'no-speech', ...e }));
+    agent.on('error', ({ error, turn }) => {
+      this.json({ event: 'error', turn, message: error.message });
+      this.noticeLine(`error: ${error.message.split('\n')[0]}`);
+    });
+  }
+
+  attachMicrophone(mic: TypedEmitter<AudioSourceEvents>): void {
+    mic.on('data', ({ samples }) => {
+      if (this.mode !== 'tty') return;
+      let sum = 0;
+      for (let i = 0; i < samples.length; i++) sum += samples[i] * samples[i];
+      const rms = Math.sqrt(sum / Math.max(1, samples.length)) / 32768;
+      const db = rms > 0 ? 20 * Math.log10(rms) : METER_FLOOR_DB;
+      // Fast attack, slow release: a meter that follows the voice without flickering.
+      this.levelDb = db > this.levelDb ? db : Math.max(db, this.levelDb - 3);
+      this.draw(false);
+    });
+    mic.on('lost', ({ reason, retryInMs }) => {
+      this.json({ event: 'microphone-lost', reason, retryInMs });
+      this.notice = `microphone lost (${reason}); retrying in ${(retryInMs / 1000).toFixed(1)} s`;
+      this.noticeLine(this.notice);
+    });
+    mic.on('restored', ({ downMs }) => {
+      this.json({ event: 'microphone-restored', downMs });
+      this.notice = '';
+      this.noticeLine(`microphone back after ${(downMs / 1000).toFixed(1)} s`);
+    });
+  }
+
+  /** A one-off message from the command (ready, output device failure, goodbye). */
+  info(message: string, event?: Record<string, unknown>): void {
+    if (this.mode === 'json') {
+      if (event) this.json(event);
+      return;
+    }
+    if (this.mode === 'quiet') return;
+    this.noticeLine(message);
+  }
+
+  /** Clears the status line before the process exits. */
+  close(): void {
+    this.clearStatus();
+  }
+
+  private json(event: Record<string, unknown>): void {
+    if (this.mode === 'json') this.out.write(JSON.stringify(event) + '\n');
+  }
+
+  private line(text: string): void {
+    if (this.mode === 'json') return;
+    this.clearStatus();
+    if (this.replyOpen) {
+      this.out.write('\n');
+      this.replyOpen = false;
+    }
+    this.out.write(text + '\n');
+    this.draw(true);
+  }
+
+  private noticeLine(text: string): void {
+    if (this.mode === 'json' || this.mode === 'quiet') return;
+    this.clearStatus();
+    if (this.replyOpen) {
+      // The streamed reply line ends here; the rest of the reply continues on a fresh line.
+      this.out.write('\n');
+      this.replyOpen = false;
+    }
+    this.status.write(`earshot: ${text}\n`);
+    this.draw(true);
+  }
+
+  private clearStatus(): void {
+    if (this.mode === 'tty' && this.statusShown) {
+      this.status.write('\r\x1b[2K');
+      this.statusShown = false;
+    }
+  }
+
+  private draw(force: boolean): void {
+    // A reply being streamed owns the line; the status comes back once it ends.
+    if (this.mode !== 'tty' || this.replyOpen) return;
+    const now = performance.now();
+    if (!force && now - this.lastDraw < this.redrawMs) return;
+    this.lastDraw = now;
+    const filled = Math.round(((Math.max(METER_FLOOR_DB, this.levelDb) - METER_FLOOR_DB) / -METER_FLOOR_DB) * METER_CELLS);
+    const meter = '█'.repeat(filled) + '·'.repeat(METER_CELLS - filled);
+    const label = STATE_LABEL[this.state].padEnd(11);
+    const extra = this.notice ? `  ${this.notice}` : '  (Ctrl-C to quit)';
+    const text = `● ${label} ${meter}${extra}`;
+    // An unchanged line is not rewritten: a quiet room would otherwise print a line every redraw.
+    if (this.statusShown && text === this.lastStatus) return;
+    this.status.write(`\r\x1b[2K${text}`);
+    this.lastStatus = text;
+    this.statusShown = true;
+  }
+}
