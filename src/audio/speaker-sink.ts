@@ -4,7 +4,7 @@ import { TypedEmitter } from '../util/typed-emitter.js';
 import type { AudioSink } from './audio-sink.js';
 import { assertOutputDevice, speakerModulePath } from './device-probe.js';
 import type { PcmChunk } from './pcm.js';
-import { createStreamResampler, type StreamResampler } from './resample.js';
+import { createStreamResampler } from './resample.js';
 
 /** Output device settings and the pacing that keeps playback stoppable. */
 export interface SpeakerSinkOptions {
@@ -131,7 +131,6 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
     const total = Math.round((chunk.samples.length * this.sampleRate) / chunk.sampleRate);
     // Input is fed in pieces that give about one output block each; the filter keeps its state between them.
     const inBlock = Math.max(1, Math.round((this.blockFrames * chunk.sampleRate) / this.sampleRate));
-    let pending = new Float32Array(0);
     let readPos = 0;
     /** Device frames of this chunk the listener heard before the latest pause. */
     let heardBefore = 0;
