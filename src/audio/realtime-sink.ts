@@ -1,3 +1,4 @@
+import { abortableSleep } from '../util/abortable-sleep.js';
 import type { AudioSink } from './audio-sink.js';
 import type { PcmChunk } from './pcm.js';
 
@@ -40,7 +41,7 @@ export class RealtimeSink implements AudioSink {
       this.onPlayed?.(piece, chunk.sampleRate, performance.now() + this.options.latencyMs);
       played += piece.length;
       due += (piece.length / chunk.sampleRate) * 1000;
-      await sleepUntil(due, signal);
+      await abortableSleep(due - performance.now(), signal);
     }
     return played;
   }
@@ -69,18 +70,4 @@ export class RealtimeSink implements AudioSink {
       signal.addEventListener('abort', done, { once: true });
     });
   }
-}
-
-function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
-  const ms = at - performance.now();
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

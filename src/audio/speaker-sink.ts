@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { EarshotError } from '../errors.js';
+import { abortableSleep } from '../util/abortable-sleep.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { AudioSink } from './audio-sink.js';
 import { assertOutputDevice, speakerModulePath } from './device-probe.js';
@@ -59,17 +60,6 @@ interface WrittenBlock {
   timer: NodeJS.Timeout | undefined;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * Plays reply audio on a sound device through the `speaker` package. Audio is resampled to the device rate
@@ -180,7 +170,7 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
         }
         const ahead = this.queueEnd - performance.now() - this.outputLatencyMs;
         if (ahead > this.leadMs) {
-          await sleep(ahead - this.leadMs, signal);
+          await abortableSleep(ahead - this.leadMs, signal);
           continue;
         }
         const end = Math.min(total, written + this.blockFrames);
@@ -193,7 +183,7 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
       }
       if (!signal.aborted) {
         // play() resolves when the listener has heard the last sample, as the AudioSink contract says.
-        await sleep(Math.max(0, this.queueEnd - performance.now()), signal);
+        await abortableSleep(this.queueEnd - performance.now(), signal);
       }
       // Played to the end: all of it was heard (timers may wake a fraction of a ms before the last sample).
       const heard =

@@ -1,6 +1,9 @@
 import { concatFloat32, type PcmChunk } from './pcm.js';
 import type { AudioSink } from './audio-sink.js';
 
+/** Silence between turns when they are joined into one stream, so replies do not run together. */
+export const TURN_GAP_MS = 500;
+
 /** Collects reply audio in memory, e.g. to write a WAV in file mode. Keeps one list of chunks per turn. */
 export class WavCollectorSink implements AudioSink {
   private readonly turns: Float32Array[][] = [];
@@ -31,8 +34,8 @@ export class WavCollectorSink implements AudioSink {
     return this.turns.map((t) => ({ samples: concatFloat32(t), sampleRate: this.rate }));
   }
 
-  /** All turns in one stream, with `gapMs` of silence between turns. */
-  joined(gapMs: number): PcmChunk {
+  /** All turns in one stream, with `gapMs` of silence between turns (default TURN_GAP_MS). */
+  joined(gapMs: number = TURN_GAP_MS): PcmChunk {
     const gap = new Float32Array(Math.round((gapMs / 1000) * this.rate));
     const parts: Float32Array[] = [];
     this.perTurn()

@@ -14,8 +14,6 @@ interface RunFlags extends ModelFlags {
   metricsJson?: string;
 }
 
-/** Silence between turns in the single --output WAV, so replies do not run together. */
-const TURN_GAP_MS = 500;
 
 export function runCommand(): Command {
   const cmd = new Command('run')
@@ -81,7 +79,7 @@ async function runFile(flags: RunFlags): Promise<number> {
     console.log('no speech found');
     return 0;
   }
-  if (flags.output) await writeWav(flags.output, sink.joined(TURN_GAP_MS));
+  if (flags.output) await writeWav(flags.output, sink.joined());
   if (flags.outputDir) {
     await mkdir(flags.outputDir, { recursive: true });
     const perTurn = sink.perTurn();

@@ -21,8 +21,6 @@ interface StartFlags extends ModelFlags {
   duplex: DuplexMode;
 }
 
-/** Silence between turns in the --output WAV, so replies do not run together. */
-const TURN_GAP_MS = 500;
 
 export function startCommand(): Command {
   const cmd = new Command('start')
@@ -127,7 +125,7 @@ async function startLive(flags: StartFlags): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (collector && flags.output && collector.sampleRate > 0) await writeWav(flags.output, collector.joined(TURN_GAP_MS));
+  if (collector && flags.output && collector.sampleRate > 0) await writeWav(flags.output, collector.joined());
   view.info('bye', { event: 'closed' });
   view.close();
   return 0;
