@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { EarshotError, fetchHint } from '../errors.js';
+import { ggmlBlockSize, ggmlTensorBytes } from '../util/ggml-tensor-types.js';
 
 /** The "ggml" magic of whisper.cpp's legacy model format, read as a little-endian uint32. */
 const GGML_MAGIC = 0x67676d6c;
@@ -36,23 +37,6 @@ export interface CheckWhisperModelOptions {
   /** Name used in the fix line (`npm run fetch-models -- --stt <name>`). Default: derived from the file name. */
   modelName?: string;
 }
-
-/** Bytes per block and elements per block of the ggml tensor types a whisper.cpp model may contain. */
-const TENSOR_TYPES: ReadonlyMap<number, { name: string; blockBytes: number; blockSize: number }> = new Map([
-  [0, { name: 'f32', blockBytes: 4, blockSize: 1 }],
-  [1, { name: 'f16', blockBytes: 2, blockSize: 1 }],
-  [2, { name: 'q4_0', blockBytes: 18, blockSize: 32 }],
-  [3, { name: 'q4_1', blockBytes: 20, blockSize: 32 }],
-  [6, { name: 'q5_0', blockBytes: 22, blockSize: 32 }],
-  [7, { name: 'q5_1', blockBytes: 24, blockSize: 32 }],
-  [8, { name: 'q8_0', blockBytes: 34, blockSize: 32 }],
-  [10, { name: 'q2_k', blockBytes: 84, blockSize: 256 }],
-  [11, { name: 'q3_k', blockBytes: 110, blockSize: 256 }],
-  [12, { name: 'q4_k', blockBytes: 144, blockSize: 256 }],
-  [13, { name: 'q5_k', blockBytes: 176, blockSize: 256 }],
-  [14, { name: 'q6_k', blockBytes: 210, blockSize: 256 }],
-  [30, { name: 'bf16', blockBytes: 2, blockSize: 1 }],
-]);
 
 /** Upper bounds far above any released whisper model, low enough that a garbage header cannot make the
  * native loader attempt a multi-gigabyte allocation (which aborts the process instead of failing). */
@@ -148,17 +132,16 @@ function walkTensors(c: FileCursor): number {
     const ttype = c.int32(`tensor #${at} header`);
     inRange(nDims, 1, 4, `tensor #${at} n_dims`);
     inRange(nameLen, 1, 256, `tensor #${at} name length`);
-    const type = TENSOR_TYPES.get(ttype);
-    if (!type) throw new Corrupt(`tensor #${at} has unknown type ${ttype}`);
+    const blockSize = ggmlBlockSize(ttype);
+    if (blockSize === undefined) throw new Corrupt(`tensor #${at} has unknown type ${ttype}`);
     const ne: number[] = [];
     for (let i = 0; i < nDims; i++) ne.push(inRange(c.int32(`tensor #${at} shape`), 1, 1 << 30, `tensor #${at} ne[${i}]`));
     const name = c.bytes(nameLen, `tensor #${at} name`).toString('latin1');
     if (!/^(encoder|decoder)\.[\w.]+$/.test(name)) throw new Corrupt(`tensor #${at} has an invalid name`);
     if (seen.has(name)) throw new Corrupt(`tensor ${name} appears twice`);
     seen.add(name);
-    if (ne[0] % type.blockSize !== 0) throw new Corrupt(`tensor ${name} row of ${ne[0]} is not a whole number of ${type.name} blocks`);
-    const elements = ne.reduce((a, b) => a * b, 1);
-    c.skip((elements / type.blockSize) * type.blockBytes, `the data of tensor ${name}`);
+    if (ne[0] % blockSize !== 0) throw new Corrupt(`tensor ${name} row of ${ne[0]} is not a whole number of type-${ttype} blocks`);
+    c.skip(Number(ggmlTensorBytes(ttype, ne.map(BigInt))), `the data of tensor ${name}`);
   }
   return seen.size;
 }
