@@ -1,12 +1,9 @@
 import type { AudioSink } from '../audio/audio-sink.js';
 import { int16ToFloat32, PIPELINE_SAMPLE_RATE, rms } from '../audio/pcm.js';
-import { createStreamResampler, type StreamResampler } from '../audio/resample.js';
 import { abortError, EarshotError } from '../errors.js';
 import type { ChatTurn, LlmEngine } from '../llm/llm-engine.js';
 import type { SttEngine } from '../stt/stt-engine.js';
 import type { TtsEngine } from '../tts/tts-engine.js';
-import { EchoGate } from '../vad/echo-gate.js';
-import { Endpointer, type EndpointEvent } from '../vad/endpointer.js';
 import type { VadEngine } from '../vad/vad-engine.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { DEFAULT_SYSTEM_PROMPT, type AgentEngines, type AgentOptions } from './agent-options.js';
@@ -14,18 +11,10 @@ import { BargeIn } from './barge-in.js';
 import { ConversationHistory } from './conversation-history.js';
 import type { AgentEvents, AgentState, TurnResult } from './events.js';
 import { defaultInterruptionOptions, type InterruptionOptions } from './interruption-options.js';
+import { Listener, samplesToMs as ms, type Utterance } from './listener.js';
 import { streamReply } from './reply-pipeline.js';
 import { meaningfulText } from './transcript-filter.js';
 import { TurnClock } from './turn-metrics.js';
-
-/** Where an utterance sits in the input stream, and when its end was declared. */
-interface Utterance {
-  audio: Float32Array;
-  startSample: number;
-  endSample: number;
-  endpointMs: number;
-  declaredAt: number;
-}
 
 type PendingTurn =
   | ({ kind: 'audio' } & Utterance)
@@ -37,8 +26,6 @@ interface Settle {
   resolve(result: TurnResult): void;
   reject(error: unknown): void;
 }
-
-const ms = (samples: number) => (samples / PIPELINE_SAMPLE_RATE) * 1000;
 
 /**
  * One conversation: owns the turn state, the history, and the AbortController of the turn in progress.
@@ -55,9 +42,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private readonly options: AgentOptions;
   private readonly interruption: InterruptionOptions;
   private readonly ownedEngines: readonly (keyof AgentEngines)[];
-  private readonly endpointer: Endpointer;
+  private readonly listener: Listener;
   private readonly conversation: ConversationHistory;
-  private readonly echoGate: EchoGate;
   private readonly bargeIn: BargeIn;
 
   private currentState: AgentState = 'idle';
@@ -74,11 +60,6 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private idleWaiters: (() => void)[] = [];
   private decisions = new Set<Promise<void>>();
 
-  private inputChain: Promise<void> = Promise.resolve();
-  private frame = new Float32Array(0);
-  private inputResamplers = new Map<number, Promise<StreamResampler>>();
-  private playedResamplers = new Map<number, Promise<StreamResampler>>();
-
   /** @param ownedEngines the engines this agent loaded and so frees on close() */
   constructor(engines: Required<AgentEngines>, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
     super();
@@ -90,16 +71,25 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.options = options;
     this.ownedEngines = ownedEngines;
     this.interruption = { ...defaultInterruptionOptions, ...options.interruption };
-    this.endpointer = new Endpointer(options.endpointing);
+    this.listener = new Listener(
+      this.vad,
+      { endpointing: options.endpointing, duplex: this.interruption.duplex, echoGate: options.echoGate },
+      {
+        speechStart: (startSample) => this.onSpeechStart(startSample),
+        utterance: (u) => this.onUtterance(u),
+        frame: () => this.onFrame(),
+        replyAudible: () => this.replyAudible,
+      },
+      (error) => this.emit('error', { error }),
+    );
     this.conversation = new ConversationHistory(options.maxHistoryMessages ?? 40);
-    this.echoGate = new EchoGate(options.echoGate);
     this.bargeIn = new BargeIn(
       this.interruption,
       {
         pause: () => this.sink?.pause?.(),
         resume: () => this.sink?.resume?.(),
         cut: () => this.currentTurn?.abort(),
-        userSpeaking: () => this.endpointer.inSpeech,
+        userSpeaking: () => this.listener.inSpeech,
       },
       (e) => this.emit('barge-in', { turn: this.turnCounter, ...e }),
     );
@@ -132,8 +122,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.queue = [];
     for (const t of dropped) if ('settle' in t) t.settle?.reject(abortError());
     this.currentTurn?.abort();
-    await this.inputChain;
-    this.endpointer.reset();
+    await this.listener.stop();
     await Promise.allSettled([...this.decisions]);
     await this.idle();
     this.refreshState();
@@ -160,11 +149,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
    */
   pushAudio(samples: Float32Array | Int16Array, sampleRate: number = PIPELINE_SAMPLE_RATE): void {
     if (!this.started) return;
-    const block = samples instanceof Int16Array ? int16ToFloat32(samples) : samples;
-    const pushedAt = performance.now();
-    this.inputChain = this.inputChain
-      .then(() => this.consume(block, sampleRate, pushedAt))
-      .catch((e: unknown) => this.emit('error', { error: e as Error }));
+    this.listener.push(samples instanceof Int16Array ? int16ToFloat32(samples) : samples, sampleRate, performance.now());
   }
 
   /**
@@ -173,9 +158,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
    * options reports this by itself.
    */
   pushPlayedAudio(samples: Float32Array, sampleRate: number, playedAt: number = performance.now()): void {
-    let r = this.playedResamplers.get(sampleRate);
-    if (!r) this.playedResamplers.set(sampleRate, (r = createStreamResampler(sampleRate, PIPELINE_SAMPLE_RATE)));
-    void r.then((resampler) => this.echoGate.addPlayed(resampler.push(samples), playedAt));
+    this.listener.played(samples, sampleRate, playedAt);
   }
 
   /**
@@ -183,14 +166,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
    * turn has been answered.
    */
   async flush(): Promise<void> {
-    await this.inputChain;
-    if (this.endpointer.inSpeech) {
-      const silence = new Float32Array(this.vad.frameSamples);
-      const endSilence = this.options.endpointing?.endSilenceMs ?? 500;
-      for (let t = 0; t <= endSilence + 64 && this.endpointer.inSpeech; t += ms(silence.length)) {
-        await this.processFrame(silence, performance.now());
-      }
-    }
+    await this.listener.flush();
     await Promise.allSettled([...this.decisions]);
     await this.idle();
   }
@@ -201,72 +177,25 @@ export class Agent extends TypedEmitter<AgentEvents> {
     await this.stop();
     this.closed = true;
     this.loopWake?.();
-    for (const r of [...this.inputResamplers.values(), ...this.playedResamplers.values()]) (await r).close();
+    await this.listener.close();
     const engines: Required<AgentEngines> = { vad: this.vad, stt: this.stt, llm: this.llm, tts: this.tts };
     await Promise.allSettled(this.ownedEngines.map((k) => engines[k].dispose()));
   }
 
-  private async consume(block: Float32Array, sampleRate: number, pushedAt: number): Promise<void> {
-    let pcm = block;
-    if (sampleRate !== PIPELINE_SAMPLE_RATE) {
-      let r = this.inputResamplers.get(sampleRate);
-      if (!r) this.inputResamplers.set(sampleRate, (r = createStreamResampler(sampleRate, PIPELINE_SAMPLE_RATE)));
-      pcm = (await r).push(block);
-    }
-    const n = this.vad.frameSamples;
-    const joined = new Float32Array(this.frame.length + pcm.length);
-    joined.set(this.frame);
-    joined.set(pcm, this.frame.length);
-    let offset = 0;
-    for (; offset + n <= joined.length; offset += n) {
-      if (!this.started) return;
-      // The block's last sample arrived at pushedAt; earlier frames of it arrived correspondingly earlier.
-      const endAt = pushedAt - ms(joined.length - offset - n);
-      await this.processFrame(joined.slice(offset, offset + n), endAt);
-    }
-    this.frame = joined.slice(offset);
+  private onSpeechStart(startSample: number): void {
+    this.emit('speech-start', { atMs: ms(startSample) });
+    if (this.interruption.enabled && this.turnRunning) this.bargeIn.onSpeechStart(ms(startSample));
   }
 
-  private async processFrame(raw: Float32Array, endAt: number): Promise<void> {
-    // In real time a frame is processed as it arrives; fed from a file, frames queue up, and that backlog
-    // is not latency a live user would feel — so the lag counts from when this frame's turn came.
-    const startedAt = Math.max(endAt, performance.now());
-    let frame = raw;
-    let userPossible = true;
-    const ownVoiceAudible = this.replyAudible || this.echoGate.isActive(endAt, raw.length);
-    if (ownVoiceAudible && this.interruption.duplex === 'half') {
-      userPossible = false;
-    } else if (ownVoiceAudible && this.interruption.duplex === 'gate') {
-      const { residual, userLikely } = this.echoGate.cancel(raw, endAt);
-      frame = residual;
-      userPossible = userLikely;
-    }
-    const p = await this.vad.process(frame);
-    for (const e of this.endpointer.push(frame, userPossible ? p : 0)) this.onEndpoint(e, startedAt);
-    if (this.endpointer.inSpeech && this.bargeIn.pending) this.bargeIn.onSpeech(ms(this.endpointer.lastSpeechSample));
+  private onUtterance(u: Utterance): void {
+    this.emit('speech-end', { startMs: ms(u.startSample), endMs: ms(u.endSample), truncated: u.truncated });
+    if (this.bargeIn.pending) this.track(this.decideInterruption(u));
+    else this.enqueue({ kind: 'audio', ...u });
+  }
+
+  private onFrame(): void {
+    if (this.listener.inSpeech && this.bargeIn.pending) this.bargeIn.onSpeech(this.listener.lastSpeechMs);
     this.refreshState();
-  }
-
-  private onEndpoint(e: EndpointEvent, frameStartedAt: number): void {
-    if (e.type === 'speech-start') {
-      this.emit('speech-start', { atMs: ms(e.startSample) });
-      if (this.interruption.enabled && this.turnRunning) this.bargeIn.onSpeechStart(ms(e.startSample));
-      return;
-    }
-    const declaredAt = performance.now();
-    const utterance: Utterance = {
-      audio: e.audio,
-      startSample: e.startSample,
-      endSample: e.endSample,
-      endpointMs: ms(this.endpointer.samplePosition - e.endSample) + (declaredAt - frameStartedAt),
-      declaredAt,
-    };
-    this.emit('speech-end', { startMs: ms(e.startSample), endMs: ms(e.endSample), truncated: e.truncated });
-    if (this.bargeIn.pending) {
-      this.track(this.decideInterruption(utterance));
-    } else {
-      this.enqueue({ kind: 'audio', ...utterance });
-    }
   }
 
   /**
@@ -306,7 +235,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
    */
   private reaskUnanswered(): void {
     if (this.unansweredQuestion === undefined || this.turnRunning || this.queue.length > 0) return;
-    if (this.decisions.size > 0 || this.endpointer.inSpeech) return;
+    if (this.decisions.size > 0 || this.listener.inSpeech) return;
     this.queue.push({ kind: 'text', text: this.takeUnanswered() });
   }
 
@@ -441,7 +370,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private refreshState(): void {
     if (this.turnRunning) return;
     if (!this.started) this.setState('idle');
-    else this.setState(this.endpointer.inSpeech ? 'user-speaking' : 'listening');
+    else this.setState(this.listener.inSpeech ? 'user-speaking' : 'listening');
   }
 
   private setState(state: AgentState): void {

@@ -1,0 +1,166 @@
+import { PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
+import { createStreamResampler, type StreamResampler } from '../audio/resample.js';
+import { EchoGate } from '../vad/echo-gate.js';
+import type { DuplexMode, EchoGateOptions } from '../vad/echo-gate-options.js';
+import { Endpointer } from '../vad/endpointer.js';
+import type { EndpointingOptions } from '../vad/endpointing-options.js';
+import type { VadEngine } from '../vad/vad-engine.js';
+
+/** An utterance, with where it sits in the input stream and when its end was declared. */
+export interface Utterance {
+  audio: Float32Array;
+  startSample: number;
+  endSample: number;
+  /** End of speech to the endpoint decision: the silence waited plus the processing delay, ms. */
+  endpointMs: number;
+  /** performance.now() of the decision. */
+  declaredAt: number;
+  /** Cut at the maximum utterance length rather than ended by silence. */
+  truncated: boolean;
+}
+
+export interface ListenerHooks {
+  /** User speech began at `startSample` of the stream. */
+  speechStart(startSample: number): void;
+  /** A user utterance ended. */
+  utterance(u: Utterance): void;
+  /** A frame was heard (state may have changed). */
+  frame(): void;
+  /** True while a reply is being played, so the microphone may carry earshot's own voice. */
+  replyAudible(): boolean;
+}
+
+export interface ListenerOptions {
+  endpointing?: Partial<EndpointingOptions>;
+  duplex: DuplexMode;
+  echoGate?: Partial<EchoGateOptions>;
+}
+
+export const samplesToMs = (samples: number) => (samples / PIPELINE_SAMPLE_RATE) * 1000;
+
+/**
+ * The agent's ears: microphone audio of any rate and block size becomes 32 ms frames at 16 kHz; while earshot
+ * speaks, the echo gate (or half duplex) takes its own voice out; Silero and the endpointer turn what is left
+ * into speech onsets and utterances. Frames are processed strictly in order.
+ */
+export class Listener {
+  private readonly endpointer: Endpointer;
+  private readonly echoGate: EchoGate;
+  private chain: Promise<void> = Promise.resolve();
+  private carry = new Float32Array(0);
+  private inputResamplers = new Map<number, Promise<StreamResampler>>();
+  private playedResamplers = new Map<number, Promise<StreamResampler>>();
+  private stopped = false;
+
+  constructor(
+    private readonly vad: VadEngine,
+    private readonly options: ListenerOptions,
+    private readonly hooks: ListenerHooks,
+    private readonly onError: (e: Error) => void,
+  ) {
+    this.endpointer = new Endpointer(options.endpointing);
+    this.echoGate = new EchoGate(options.echoGate);
+  }
+
+  /** True while a user utterance is open. */
+  get inSpeech(): boolean {
+    return this.endpointer.inSpeech;
+  }
+
+  /** Stream time of the end of the open utterance's last speech, ms. */
+  get lastSpeechMs(): number {
+    return samplesToMs(this.endpointer.lastSpeechSample);
+  }
+
+  /** Queues microphone audio (mono float32 at `sampleRate`) that arrived at `arrivedAt` (performance.now()). */
+  push(block: Float32Array, sampleRate: number, arrivedAt: number): void {
+    this.stopped = false;
+    this.chain = this.chain.then(() => this.consume(block, sampleRate, arrivedAt)).catch((e: unknown) => this.onError(e as Error));
+  }
+
+  /** Reply audio as it reached the listener: the echo gate's reference. */
+  played(samples: Float32Array, sampleRate: number, playedAt: number): void {
+    let r = this.playedResamplers.get(sampleRate);
+    if (!r) this.playedResamplers.set(sampleRate, (r = createStreamResampler(sampleRate, PIPELINE_SAMPLE_RATE)));
+    void r.then((resampler) => this.echoGate.addPlayed(resampler.push(samples), playedAt));
+  }
+
+  /** Waits for every queued block, then closes an open utterance as if silence followed. */
+  async flush(): Promise<void> {
+    await this.chain;
+    if (!this.endpointer.inSpeech) return;
+    const silence = new Float32Array(this.vad.frameSamples);
+    const endSilence = this.options.endpointing?.endSilenceMs ?? 500;
+    for (let t = 0; t <= endSilence + 64 && this.endpointer.inSpeech; t += samplesToMs(silence.length)) {
+      await this.hear(silence, performance.now());
+    }
+  }
+
+  /** Drops queued audio and any open utterance; the VAD starts a fresh stream. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.chain;
+    this.endpointer.reset();
+    this.carry = new Float32Array(0);
+    this.vad.reset();
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    for (const r of [...this.inputResamplers.values(), ...this.playedResamplers.values()]) (await r).close();
+  }
+
+  private async consume(block: Float32Array, sampleRate: number, arrivedAt: number): Promise<void> {
+    let pcm = block;
+    if (sampleRate !== PIPELINE_SAMPLE_RATE) {
+      let r = this.inputResamplers.get(sampleRate);
+      if (!r) this.inputResamplers.set(sampleRate, (r = createStreamResampler(sampleRate, PIPELINE_SAMPLE_RATE)));
+      pcm = (await r).push(block);
+    }
+    const n = this.vad.frameSamples;
+    const joined = new Float32Array(this.carry.length + pcm.length);
+    joined.set(this.carry);
+    joined.set(pcm, this.carry.length);
+    let offset = 0;
+    for (; offset + n <= joined.length; offset += n) {
+      if (this.stopped) return;
+      // The block's last sample arrived at arrivedAt; earlier frames of it arrived correspondingly earlier.
+      const endAt = arrivedAt - samplesToMs(joined.length - offset - n);
+      await this.hear(joined.slice(offset, offset + n), endAt);
+    }
+    this.carry = joined.slice(offset);
+  }
+
+  private async hear(raw: Float32Array, endAt: number): Promise<void> {
+    // In real time a frame is processed as it arrives; fed from a file, frames queue up, and that backlog
+    // is not latency a live user would feel — so the lag counts from when this frame's turn came.
+    const startedAt = Math.max(endAt, performance.now());
+    let frame = raw;
+    let userPossible = true;
+    const ownVoiceAudible = this.hooks.replyAudible() || this.echoGate.isActive(endAt, raw.length);
+    if (ownVoiceAudible && this.options.duplex === 'half') {
+      userPossible = false;
+    } else if (ownVoiceAudible && this.options.duplex === 'gate') {
+      const { residual, userLikely } = this.echoGate.cancel(raw, endAt);
+      frame = residual;
+      userPossible = userLikely;
+    }
+    const p = await this.vad.process(frame);
+    for (const e of this.endpointer.push(frame, userPossible ? p : 0)) {
+      if (e.type === 'speech-start') {
+        this.hooks.speechStart(e.startSample);
+        continue;
+      }
+      const declaredAt = performance.now();
+      this.hooks.utterance({
+        audio: e.audio,
+        startSample: e.startSample,
+        endSample: e.endSample,
+        endpointMs: samplesToMs(this.endpointer.samplePosition - e.endSample) + (declaredAt - startedAt),
+        declaredAt,
+        truncated: e.truncated,
+      });
+    }
+    this.hooks.frame();
+  }
+}
