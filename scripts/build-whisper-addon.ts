@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WHISPER_ADDON_FILE, packageRoot, whisperAddonBuildDir, whisperAddonPath } from '../src/stt/whisper-addon-path.js';
+import { processAlive } from '../src/util/process-alive.js';
 
 export interface BuildWhisperAddonOptions {
   /** Rebuild even when the addon is newer than its sources. Default: false. */
@@ -108,15 +109,6 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, quiet
 }
 
 const LOCK_WAIT_MS = 10 * 60_000;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * An exclusive lock on the build tree (a directory, since mkdir is atomic) so that concurrent callers (the

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { AgentModels } from '../agent/agent-options.js';
+import type { AgentModels, AgentOptions } from '../agent/agent-options.js';
 import { EarshotError } from '../errors.js';
 import { resolveModel, type ModelRole } from '../models/resolve.js';
 
@@ -52,6 +52,17 @@ export function resolveModelFlags(flags: ModelFlags): AgentModels {
     voice: voiceIsDir ? flags.voice : byName('tts', flags.voice),
     vad: flags.vadModel,
     espeakData: flags.espeakData,
+  };
+}
+
+/** The agent options every command takes from the shared flags: models, prompt, GPU, threads, language. */
+export function agentOptionsFromFlags(flags: ModelFlags): Pick<AgentOptions, 'models' | 'systemPrompt' | 'gpu' | 'threads' | 'language'> {
+  return {
+    models: resolveModelFlags(flags),
+    systemPrompt: readSystemPrompt(flags.systemPrompt),
+    gpu: flags.gpu,
+    threads: flags.threads,
+    language: flags.language,
   };
 }
 

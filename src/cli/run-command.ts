@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { createAgent } from '../agent/create-agent.js';
 import { readWavForPipeline, writeWav } from '../audio/wav.js';
 import { WavCollectorSink } from '../audio/wav-collector-sink.js';
-import { addModelFlags, readSystemPrompt, resolveModelFlags, type ModelFlags } from './model-flags.js';
+import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-flags.js';
 import { latencyLine, metricsJsonLine } from './turn-report.js';
 
 interface RunFlags extends ModelFlags {
@@ -31,19 +31,14 @@ export function runCommand(): Command {
 async function runFile(flags: RunFlags): Promise<number> {
   // Input and models are checked before any engine loads, so a typo costs no loading time.
   const input = await readWavForPipeline(flags.input);
-  const models = resolveModelFlags(flags);
-  const systemPrompt = readSystemPrompt(flags.systemPrompt);
+  const shared = agentOptionsFromFlags(flags);
   if (flags.metricsJson) await writeFile(flags.metricsJson, '');
 
   const sink = new WavCollectorSink();
   if (process.stderr.isTTY) process.stderr.write('loading models…\r');
   const agent = await createAgent({
-    models,
+    ...shared,
     sink,
-    systemPrompt,
-    gpu: flags.gpu,
-    threads: flags.threads,
-    language: flags.language,
     // A file is pushed faster than real time: an utterance found while a reply is being written is the
     // next question, not the user talking over the agent.
     interruption: { enabled: false },

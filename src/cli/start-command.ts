@@ -9,7 +9,7 @@ import { WavCollectorSink } from '../audio/wav-collector-sink.js';
 import { writeWav } from '../audio/wav.js';
 import { EarshotError } from '../errors.js';
 import type { DuplexMode } from '../vad/echo-gate-options.js';
-import { addModelFlags, readSystemPrompt, resolveModelFlags, type ModelFlags } from './model-flags.js';
+import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-flags.js';
 import { TerminalView, type ViewMode } from './terminal-view.js';
 
 interface StartFlags extends ModelFlags {
@@ -53,8 +53,7 @@ function viewMode(flags: StartFlags): ViewMode {
 async function startLive(flags: StartFlags): Promise<number> {
   if (flags.json && flags.quiet) throw new EarshotError('BAD_OPTION', '--json and --quiet do not go together; pick one');
   // Everything a user can get wrong is checked before anything slow: models, then the devices.
-  const models = resolveModelFlags(flags);
-  const systemPrompt = readSystemPrompt(flags.systemPrompt);
+  const shared = agentOptionsFromFlags(flags);
   const view = new TerminalView({ mode: viewMode(flags) });
 
   const [inputRate, outputRate] = await Promise.all([
@@ -94,15 +93,7 @@ async function startLive(flags: StartFlags): Promise<number> {
     if (shutdown.signal.aborted) return 0;
 
     view.info('loading models…');
-    agent = await createAgent({
-      models,
-      sink,
-      systemPrompt,
-      gpu: flags.gpu,
-      threads: flags.threads,
-      language: flags.language,
-      interruption: { duplex: flags.duplex },
-    });
+    agent = await createAgent({ ...shared, sink, interruption: { duplex: flags.duplex } });
     if (shutdown.signal.aborted) return 0;
 
     const live = agent;

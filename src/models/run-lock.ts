@@ -2,17 +2,9 @@ import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EarshotError } from '../errors.js';
+import { processAlive } from '../util/process-alive.js';
 
 const RUN_LOCK = '.fetch-models.lock';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Makes this process the only one changing `modelsDir`, so two runs never write the same partial file or lock
@@ -34,7 +26,7 @@ export async function acquireRunLock(modelsDir: string): Promise<() => Promise<v
       } catch {
         // Removed between our write and read: the other run just finished.
       }
-      if (Number.isInteger(owner) && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner !== process.pid && processAlive(owner)) {
         throw new EarshotError('DOWNLOAD_FAILED', `Another fetch-models run (pid ${owner}) is using ${modelsDir}; wait for it to finish, then run this again.`);
       }
       await rm(path, { force: true });
