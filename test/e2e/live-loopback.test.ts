@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { MicInput } from '../../src/audio/mic-input.js';
 import { float32ToInt16 } from '../../src/audio/pcm.js';
 import { decodeWav } from '../../src/audio/wav.js';
 import type { SpeakerSink } from '../../src/audio/speaker-sink.js';
-import { NO_NETWORK_GUARD } from '../support/run-cli.js';
+import { startCli } from '../support/run-cli.js';
 import {
   playInto,
   pulseUnavailable,
@@ -169,40 +169,33 @@ describe.skipIf(unavailable !== undefined)('live conversation on a real PulseAud
   });
 
   it('earshot start (the CLI) answers under the same server and exits cleanly on Ctrl-C with no child left', async () => {
-    const cli = spawn(
-      process.execPath,
+    const cli = startCli(
       [
-        '--import', 'tsx', '--import', NO_NETWORK_GUARD, 'src/cli/main.ts', '--json',
+        '--json',
         '--input-device', 'pulse:earA.monitor', '--output-device', 'pulse:earB',
         '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
         '--espeak-data', testModels.espeakData, '--gpu', 'off',
       ],
-      { env: { ...process.env, ...pulse.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      cli.on('close', (code, signal) => resolve({ code, signal })),
+      { guard: true, env: pulse.env },
     );
     const events = () =>
-      stdout
+      cli
+        .stdout()
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as { event: string; text?: string; reply?: string });
     try {
-      await until(() => events().some((e) => e.event === 'ready'), 30_000, `the CLI to be ready (stderr: ${stderr})`);
-      expect(childCommands(cli.pid!)).toContain('arecord');
+      await until(() => events().some((e) => e.event === 'ready'), 30_000, `the CLI to be ready (stderr: ${cli.stderr()})`);
+      expect(childCommands(cli.child.pid!)).toContain('arecord');
       recB.blocks.length = 0;
       await playInto(pulse, 'earA', question, 16_000);
       await until(() => events().some((e) => e.event === 'audio'), 20_000, 'the CLI to speak');
       expect(events().find((e) => e.event === 'transcript')?.text).toBe(SCRIPTED_TRANSCRIPT);
       await until(() => soundTimes(recB).firstAt, 5000, 'the CLI reply on sink B');
     } finally {
-      cli.kill('SIGINT');
+      cli.child.kill('SIGINT');
     }
-    const { code, signal } = await exited;
+    const { code, signal, stderr } = await cli.exited;
     expect({ code, signal }, stderr).toEqual({ code: 0, signal: null });
     expect(events().at(-1)?.event).toBe('closed');
     // The CLI's recorder must be gone; this test's own recorder (a child of this process) stays.
@@ -215,31 +208,26 @@ describe.skipIf(unavailable !== undefined)('live conversation on a real PulseAud
 
   it('earshot start --output FILE --quiet: prints only the conversation and writes the replies to a WAV on Ctrl-C', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'earshot-live-')), 'replies.wav');
-    const cli = spawn(
-      process.execPath,
+    const cli = startCli(
       [
-        '--import', 'tsx', 'src/cli/main.ts', 'start', '--quiet', '--output', out,
+        'start', '--quiet', '--output', out,
         '--input-device', 'pulse:earA.monitor',
         '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
         '--espeak-data', testModels.espeakData, '--gpu', 'off',
       ],
-      { env: { ...process.env, ...pulse.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: pulse.env },
     );
-    let stdout = '';
-    let stderr = '';
-    cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
     try {
       // --quiet prints nothing until someone speaks: wait for the recorder to run, then for the models.
-      await until(() => childCommands(cli.pid!).includes('arecord'), 30_000, 'the CLI microphone');
+      await until(() => childCommands(cli.child.pid!).includes('arecord'), 30_000, 'the CLI microphone');
       await sleep(3000);
       await playInto(pulse, 'earA', question, 16_000);
-      await until(() => stdout.includes(SCRIPTED_REPLY), 20_000, `the reply (stderr: ${stderr})`);
+      await until(() => cli.stdout().includes(SCRIPTED_REPLY), 20_000, `the reply (stderr: ${cli.stderr()})`);
     } finally {
-      cli.kill('SIGINT');
+      cli.child.kill('SIGINT');
     }
-    expect(await exited, stderr).toBe(0);
+    const { code, stdout, stderr } = await cli.exited;
+    expect(code, stderr).toBe(0);
     expect(stdout.trim().split('\n')).toEqual([`you: ${SCRIPTED_TRANSCRIPT}`, `earshot: ${SCRIPTED_REPLY}`]);
     const wav = decodeWav(readFileSync(out));
     expect(wav.samples.length / wav.sampleRate).toBeGreaterThan(4);
