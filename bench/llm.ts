@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { writeScriptedLlama } from '../scripts/generate/gguf-llama.js';
+import { writeScriptedLlama } from '../test/fixtures/models/gguf-llama.js';
 import { loadLlamaEngine } from '../src/llm/llama-engine.js';
 
 export interface LlmBenchOptions {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { writeScriptedWhisperModel } from '../scripts/generate/whisper-ggml.js';
-import { packageRoot } from '../src/stt/whisper-addon-path.js';
+import { writeScriptedWhisperModel } from '../test/fixtures/models/whisper-ggml.js';
+import { packageRoot } from '../src/util/package-root.js';
 import { benchLlm } from './llm.js';
 import { benchPipeline } from './pipeline.js';
 import { benchStt, ensureElevenSecondClip } from './stt.js';

@@ -6,9 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { buildWhisperAddon } from '../scripts/build-whisper-addon.js';
 import { buildWhisperCli } from '../scripts/build-whisper-cli.js';
-import { writeScriptedWhisperModel } from '../scripts/generate/whisper-ggml.js';
+import { writeScriptedWhisperModel } from '../test/fixtures/models/whisper-ggml.js';
 import { readWavForPipeline } from '../src/audio/wav.js';
-import { packageRoot } from '../src/stt/whisper-addon-path.js';
+import { packageRoot } from '../src/util/package-root.js';
 import { loadWhisperAddon } from '../src/stt/whisper-addon.js';
 import { loadWhisperEngine } from '../src/stt/whisper-engine.js';
 

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeTestVoice } from '../scripts/generate/piper-voice.js';
+import { writeTestVoice } from '../test/fixtures/models/piper-voice.js';
 import { loadPiperTts } from '../src/tts/piper-tts-engine.js';
 
 export interface BenchTtsOptions {

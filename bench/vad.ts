@@ -47,7 +47,7 @@ export interface GatedVadBenchResult {
  * (its own voice removed) and then Silero. The played audio is the clip itself, heard back 60 ms later at -6 dB.
  */
 export async function benchGatedVad(wavPath: string): Promise<GatedVadBenchResult> {
-  const { EchoGate } = await import('../src/vad/echo-gate.js');
+  const { EchoGate } = await import('../src/turn/echo-gate.js');
   const audio = await readWavForPipeline(wavPath);
   const x = audio.samples;
   const vad = await loadSileroVad();

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { WHISPER_ADDON_FILE, packageRoot, whisperAddonBuildDir, whisperAddonPath } from '../src/stt/whisper-addon-path.js';
+import { WHISPER_ADDON_FILE, whisperAddonBuildDir, whisperAddonPath } from '../src/stt/whisper-addon-path.js';
+import { packageRoot } from '../src/util/package-root.js';
 import { processAlive } from '../src/util/process-alive.js';
 
 export interface BuildWhisperAddonOptions {

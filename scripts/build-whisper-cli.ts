@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { packageRoot } from '../src/stt/whisper-addon-path.js';
+import { packageRoot } from '../src/util/package-root.js';
 
 export interface BuildWhisperCliOptions {
   /** Parallel compile jobs. Default: os.availableParallelism(). */

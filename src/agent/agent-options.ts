@@ -1,13 +1,13 @@
 import type { AudioSink } from '../audio/audio-sink.js';
-import type { SentenceChunkerOptions } from '../llm/sentence-chunker.js';
+import type { SentenceChunkerOptions } from '../reply/sentence-chunker.js';
 import type { LlmEngine } from '../llm/llm-engine.js';
 import type { SttEngine } from '../stt/stt-engine.js';
 import type { TtsEngine } from '../tts/tts-engine.js';
-import type { EndpointingOptions } from '../vad/endpointing-options.js';
+import type { EndpointingOptions } from '../turn/endpointing-options.js';
 import type { VadEngine } from '../vad/vad-engine.js';
-import type { EchoGateOptions } from '../vad/echo-gate-options.js';
-import type { InterruptionOptions } from './interruption-options.js';
-import type { TranscriptFilterOptions } from './transcript-filter.js';
+import type { EchoGateOptions } from '../turn/echo-gate-options.js';
+import type { InterruptionOptions } from '../turn/interruption-options.js';
+import type { TranscriptFilterOptions } from '../turn/transcript-filter.js';
 
 /** Model files for the engines createAgent() loads itself. */
 export interface AgentModels {

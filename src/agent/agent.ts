@@ -7,13 +7,13 @@ import type { TtsEngine } from '../tts/tts-engine.js';
 import type { VadEngine } from '../vad/vad-engine.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { DEFAULT_SYSTEM_PROMPT, type AgentEngines, type AgentOptions } from './agent-options.js';
-import { BargeIn } from './barge-in.js';
+import { BargeIn } from '../turn/barge-in.js';
 import { ConversationHistory } from './conversation-history.js';
 import type { AgentEvents, AgentState, TurnResult } from './events.js';
-import { defaultInterruptionOptions, type InterruptionOptions } from './interruption-options.js';
-import { Listener, samplesToMs as ms, type Utterance } from './listener.js';
-import { streamReply } from './reply-pipeline.js';
-import { meaningfulText } from './transcript-filter.js';
+import { defaultInterruptionOptions, type InterruptionOptions } from '../turn/interruption-options.js';
+import { Listener, samplesToMs as ms, type Utterance } from '../turn/listener.js';
+import { streamReply } from '../reply/reply-pipeline.js';
+import { meaningfulText } from '../turn/transcript-filter.js';
 import { TurnClock } from './turn-metrics.js';
 
 type PendingTurn =

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { listAudioDevices, type AudioDevice } from '../audio/devices.js';
-import { probeOutputDevice } from '../audio/device-probe.js';
+import { listAudioDevices, type AudioDevice } from '../audio/devices/device-list.js';
+import { probeOutputDevice } from '../audio/devices/device-probe.js';
 
 interface DevicesFlags {
   json?: boolean;

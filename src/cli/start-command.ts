@@ -2,13 +2,13 @@ import { Command, Option } from 'commander';
 import type { Agent } from '../agent/agent.js';
 import { createAgent } from '../agent/create-agent.js';
 import type { AudioSink } from '../audio/audio-sink.js';
-import { deviceSampleRate } from '../audio/devices.js';
-import { MicInput } from '../audio/mic-input.js';
-import type { SpeakerSink } from '../audio/speaker-sink.js';
+import { deviceSampleRate } from '../audio/devices/device-list.js';
+import { MicInput } from '../audio/devices/mic-input.js';
+import type { SpeakerSink } from '../audio/devices/speaker-sink.js';
 import { WavCollectorSink } from '../audio/wav-collector-sink.js';
 import { writeWav } from '../audio/wav.js';
 import { EarshotError } from '../errors.js';
-import type { DuplexMode } from '../vad/echo-gate-options.js';
+import type { DuplexMode } from '../turn/echo-gate-options.js';
 import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-flags.js';
 import { TerminalView, type ViewMode } from './terminal-view.js';
 
@@ -83,7 +83,7 @@ async function startLive(flags: StartFlags): Promise<number> {
       sink = collector = new WavCollectorSink();
     } else {
       // Loaded only here: the speaker package is native, and file output must work without it.
-      const { openSpeakerSink } = await import('../audio/speaker-sink.js');
+      const { openSpeakerSink } = await import('../audio/devices/speaker-sink.js');
       sink = speaker = await openSpeakerSink({ device: flags.outputDevice, sampleRate: outputRate });
       speaker.on('error', ({ error }) => view.info(error.message, { event: 'output-error', message: error.message }));
     }

@@ -1,6 +1,6 @@
 import type { Agent } from '../agent/agent.js';
 import type { AgentState } from '../agent/events.js';
-import type { AudioSourceEvents } from '../audio/audio-source.js';
+import type { AudioSourceEvents } from '../audio/devices/audio-source.js';
 import type { TypedEmitter } from '../util/typed-emitter.js';
 import { latencyLine, metricsJsonLine } from './turn-report.js';
 

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { createAgent } from '../../src/agent/create-agent.js';
 import type { AgentEvents, TurnResult } from '../../src/agent/events.js';
-import { MicInput } from '../../src/audio/mic-input.js';
+import { MicInput } from '../../src/audio/devices/mic-input.js';
 import { float32ToInt16 } from '../../src/audio/pcm.js';
-import type { SpeakerSink } from '../../src/audio/speaker-sink.js';
-import type { DuplexMode } from '../../src/vad/echo-gate-options.js';
+import type { SpeakerSink } from '../../src/audio/devices/speaker-sink.js';
+import type { DuplexMode } from '../../src/turn/echo-gate-options.js';
 import { playInto, pulseUnavailable, startPulseServer, type PulseServer } from '../support/pulse-server.js';
 import { fliteSpeech } from '../support/speech-fixtures.js';
 import { SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
@@ -34,7 +34,7 @@ describe.skipIf(unavailable !== undefined)('its own voice through a real sound s
       env: { ...process.env, ...pulse.env },
     });
     otherVoice = float32ToInt16(await fliteSpeech('Wait, stop, tell me about Berlin instead.', 'kal'));
-    const { openSpeakerSink } = await import('../../src/audio/speaker-sink.js');
+    const { openSpeakerSink } = await import('../../src/audio/devices/speaker-sink.js');
     sink = await openSpeakerSink({ device: 'pulse:spkB' });
     mic = new MicInput({ device: 'pulse:roomA.monitor' });
     await mic.start();

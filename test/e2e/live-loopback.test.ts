@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.js';
 import { createAgent } from '../../src/agent/create-agent.js';
 import type { TurnMetrics } from '../../src/agent/turn-metrics.js';
-import { MicInput } from '../../src/audio/mic-input.js';
+import { MicInput } from '../../src/audio/devices/mic-input.js';
 import { float32ToInt16 } from '../../src/audio/pcm.js';
 import { decodeWav } from '../../src/audio/wav.js';
-import type { SpeakerSink } from '../../src/audio/speaker-sink.js';
+import type { SpeakerSink } from '../../src/audio/devices/speaker-sink.js';
 import { startCli } from '../support/run-cli.js';
 import {
   playInto,
@@ -66,7 +66,7 @@ describe.skipIf(unavailable !== undefined)('live conversation on a real PulseAud
     question = float32ToInt16(await fliteSpeech(SCRIPTED_TRANSCRIPT));
     recA = recordMonitor(pulse, 'earA');
     recB = recordMonitor(pulse, 'earB');
-    const { openSpeakerSink } = await import('../../src/audio/speaker-sink.js');
+    const { openSpeakerSink } = await import('../../src/audio/devices/speaker-sink.js');
     sink = await openSpeakerSink({ device: 'pulse:earB' });
     sink.on('error', ({ error }) => {
       throw error;

@@ -8,7 +8,7 @@ import { loadLlamaEngine } from '../../src/llm/llama-engine.js';
 import { loadWhisperEngine } from '../../src/stt/whisper-engine.js';
 import { loadPiperTts } from '../../src/tts/piper-tts-engine.js';
 import { loadSileroVad } from '../../src/vad/silero-vad.js';
-import type { DuplexMode } from '../../src/vad/echo-gate-options.js';
+import type { DuplexMode } from '../../src/turn/echo-gate-options.js';
 import { LiveFeed, sleep, type EchoPath } from '../support/live-feed.js';
 import { fliteSpeech, trimmedSpeech } from '../support/speech-fixtures.js';
 import { SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { findOnPath } from '../../src/audio/devices.js';
+import { findOnPath } from '../../src/audio/devices/device-list.js';
 
 /** A private PulseAudio with null sinks: a real-time sound card with no hardware. */
 export interface PulseServer {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_SCRIPTED_REPLY, writeScriptedLlama } from '../../scripts/generate/gguf-llama.js';
-import { writeTestVoice } from '../../scripts/generate/piper-voice.js';
-import { writeScriptedWhisperModel } from '../../scripts/generate/whisper-ggml.js';
+import { DEFAULT_SCRIPTED_REPLY, writeScriptedLlama } from '../fixtures/models/gguf-llama.js';
+import { writeTestVoice } from '../fixtures/models/piper-voice.js';
+import { writeScriptedWhisperModel } from '../fixtures/models/whisper-ggml.js';
 
 /** What the generated whisper model hears in any audio. */
 export const SCRIPTED_TRANSCRIPT = 'What is the capital of France?';

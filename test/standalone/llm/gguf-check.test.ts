@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeScriptedLlama } from '../../../scripts/generate/gguf-llama.js';
+import { writeScriptedLlama } from '../../fixtures/models/gguf-llama.js';
 import { EarshotError } from '../../../src/errors.js';
 import { checkGgufModel } from '../../../src/llm/gguf-check.js';
 

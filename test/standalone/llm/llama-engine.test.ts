@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SCRIPTED_REPLY, writeScriptedLlama } from '../../../scripts/generate/gguf-llama.js';
+import { DEFAULT_SCRIPTED_REPLY, writeScriptedLlama } from '../../fixtures/models/gguf-llama.js';
 import { EarshotError } from '../../../src/errors.js';
 import { loadLlamaEngine } from '../../../src/llm/llama-engine.js';
 import type { ChatTurn, LlmEngine } from '../../../src/llm/llm-engine.js';

@@ -6,10 +6,10 @@ import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fetchModelsCommand } from '../../../src/cli/fetch-models.js';
 import { resolveModel } from '../../../src/models/resolve.js';
-import { projectRoot } from '../../../src/models/project-paths.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { startTestServer, type TestServer } from './test-server.js';
 
-const root = join(projectRoot(), '.cache', 'test-fetch-models', String(process.pid));
+const root = join(packageRoot(), '.cache', 'test-fetch-models', String(process.pid));
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeScriptedWhisperModel, type ScriptedWhisperShape } from '../../../scripts/generate/whisper-ggml.js';
-import { packageRoot } from '../../../src/stt/whisper-addon-path.js';
+import { writeScriptedWhisperModel, type ScriptedWhisperShape } from '../../fixtures/models/whisper-ggml.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 
 export const STT_CACHE = join(packageRoot(), '.cache', 'test', 'stt');
 

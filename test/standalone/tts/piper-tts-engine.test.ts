@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_VOICE_SAMPLES_PER_ID, writeTestVoice } from '../../../scripts/generate/piper-voice.js';
+import { TEST_VOICE_SAMPLES_PER_ID, writeTestVoice } from '../../fixtures/models/piper-voice.js';
 import { rms } from '../../../src/audio/pcm.js';
 import { EarshotError, isAbortError } from '../../../src/errors.js';
 import { loadPiperTts } from '../../../src/tts/piper-tts-engine.js';

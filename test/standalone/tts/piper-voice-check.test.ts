@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeTestVoice } from '../../../scripts/generate/piper-voice.js';
+import { writeTestVoice } from '../../fixtures/models/piper-voice.js';
 import { EarshotError } from '../../../src/errors.js';
 import { loadPiperTts } from '../../../src/tts/piper-tts-engine.js';
 import { checkPiperVoice, DEBIAN_ESPEAK_DATA_DIR } from '../../../src/tts/piper-voice-check.js';

@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
-import { EarshotError } from '../errors.js';
-import { abortableSleep } from '../util/abortable-sleep.js';
-import { TypedEmitter } from '../util/typed-emitter.js';
-import type { AudioSink } from './audio-sink.js';
+import { EarshotError } from '../../errors.js';
+import { abortableSleep } from '../../util/abortable-sleep.js';
+import { TypedEmitter } from '../../util/typed-emitter.js';
+import type { AudioSink } from '../audio-sink.js';
 import { assertOutputDevice, speakerModulePath } from './device-probe.js';
-import type { PcmChunk } from './pcm.js';
-import { createStreamResampler } from './resample.js';
+import type { PcmChunk } from '../pcm.js';
+import { createStreamResampler } from '../resample.js';
 
 /** Output device settings and the pacing that keeps playback stoppable. */
 export interface SpeakerSinkOptions {

@@ -1,4 +1,4 @@
-import type { DuplexMode } from '../vad/echo-gate-options.js';
+import type { DuplexMode } from './echo-gate-options.js';
 
 /** When user speech over a reply cuts it (barge-in), and when it was only a noise. */
 export interface InterruptionOptions {

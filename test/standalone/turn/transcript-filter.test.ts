@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { meaningfulText } from '../../../src/agent/transcript-filter.js';
+import { meaningfulText } from '../../../src/turn/transcript-filter.js';
 import type { Transcript } from '../../../src/stt/stt-engine.js';
 
 const t = (text: string, noSpeechProb = 0.01): Transcript => ({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpeakerSink } from '../../../src/audio/speaker-sink.js';
-import { pulseUnavailable, recordMonitor, soundTimes, startPulseServer, type MonitorRecorder, type PulseServer } from '../../support/pulse-server.js';
+import type { SpeakerSink } from '../../../../src/audio/devices/speaker-sink.js';
+import { pulseUnavailable, recordMonitor, soundTimes, startPulseServer, type MonitorRecorder, type PulseServer } from '../../../support/pulse-server.js';
 
 const unavailable = pulseUnavailable();
 if (unavailable) console.log(`speaker sink tests skipped: ${unavailable}`);
@@ -66,7 +66,7 @@ describe.skipIf(unavailable !== undefined)('SpeakerSink on a real PulseAudio nul
     pulse = await startPulseServer({ sinks: ['earOut'] });
     Object.assign(process.env, pulse.env);
     rec = recordMonitor(pulse, 'earOut');
-    const { openSpeakerSink } = await import('../../../src/audio/speaker-sink.js');
+    const { openSpeakerSink } = await import('../../../../src/audio/devices/speaker-sink.js');
     sink = await openSpeakerSink({ device: 'pulse:earOut' });
     sink.on('error', ({ error }) => errors.push(error));
     while (rec.blocks.length === 0) await sleep(20);
@@ -154,7 +154,7 @@ describe.skipIf(unavailable !== undefined)('SpeakerSink on a real PulseAudio nul
   });
 
   it('closes mid-play without an uncaught error, and the pending play settles', async () => {
-    const { openSpeakerSink } = await import('../../../src/audio/speaker-sink.js');
+    const { openSpeakerSink } = await import('../../../../src/audio/devices/speaker-sink.js');
     const other = await openSpeakerSink({ device: 'pulse:earOut' });
     const otherErrors: Error[] = [];
     other.on('error', ({ error }) => otherErrors.push(error));

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rms } from '../../../src/audio/pcm.js';
-import { EchoGate } from '../../../src/vad/echo-gate.js';
+import { EchoGate } from '../../../src/turn/echo-gate.js';
 import { fliteSpeech } from '../../support/speech-fixtures.js';
 
 const RATE = 16_000;

@@ -1,9 +1,9 @@
 import { PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
 import { createStreamResampler, type StreamResampler } from '../audio/resample.js';
-import { EchoGate } from '../vad/echo-gate.js';
-import type { DuplexMode, EchoGateOptions } from '../vad/echo-gate-options.js';
-import { Endpointer } from '../vad/endpointer.js';
-import type { EndpointingOptions } from '../vad/endpointing-options.js';
+import { EchoGate } from './echo-gate.js';
+import type { DuplexMode, EchoGateOptions } from './echo-gate-options.js';
+import { Endpointer } from './endpointer.js';
+import type { EndpointingOptions } from './endpointing-options.js';
 import type { VadEngine } from '../vad/vad-engine.js';
 
 /** An utterance, with where it sits in the input stream and when its end was declared. */

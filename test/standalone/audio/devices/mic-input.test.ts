@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { MicInput } from '../../../src/audio/mic-input.js';
-import { playInto, pulseUnavailable, startPulseServer, type PulseServer } from '../../support/pulse-server.js';
+import { MicInput } from '../../../../src/audio/devices/mic-input.js';
+import { playInto, pulseUnavailable, startPulseServer, type PulseServer } from '../../../support/pulse-server.js';
 
 const unavailable = pulseUnavailable();
 if (unavailable) console.log(`microphone tests skipped: ${unavailable}`);

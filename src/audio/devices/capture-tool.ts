@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
-import { findOnPath } from './devices.js';
+import { findOnPath } from './device-list.js';
 
 /** Command-line recorders node-record-lpcm16 knows how to drive. */
 export type CaptureToolName = 'arecord' | 'sox' | 'rec';

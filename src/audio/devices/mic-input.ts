@@ -1,5 +1,5 @@
-import { EarshotError } from '../errors.js';
-import { TypedEmitter } from '../util/typed-emitter.js';
+import { EarshotError } from '../../errors.js';
+import { TypedEmitter } from '../../util/typed-emitter.js';
 import type { AudioSource, AudioSourceEvents } from './audio-source.js';
 import {
   missingToolHint,

@@ -2,12 +2,12 @@ import type { AudioSink } from '../audio/audio-sink.js';
 import type { PcmChunk } from '../audio/pcm.js';
 import { isAbortError } from '../errors.js';
 import type { ChatTurn, LlmEngine } from '../llm/llm-engine.js';
-import { SentenceChunker, type SentenceChunkerOptions } from '../llm/sentence-chunker.js';
-import { isSpeakable, toSpeakableText } from '../llm/speech-text.js';
+import { SentenceChunker, type SentenceChunkerOptions } from './sentence-chunker.js';
+import { isSpeakable, toSpeakableText } from './speech-text.js';
 import type { TtsEngine } from '../tts/tts-engine.js';
 import { AsyncQueue } from './async-queue.js';
 import { heardText, type PlayedPiece } from './spoken-text.js';
-import type { TurnClock } from './turn-metrics.js';
+import type { TurnClock } from '../agent/turn-metrics.js';
 
 export interface ReplyCallbacks {
   onDelta(delta: string): void;

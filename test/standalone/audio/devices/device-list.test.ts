@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearOutputProbeCache, probeOutputDevice } from '../../../src/audio/device-probe.js';
-import { listAudioDevices, parseAlsaCardList } from '../../../src/audio/devices.js';
-import { pulseUnavailable, startPulseServer, type PulseServer } from '../../support/pulse-server.js';
-import { runCli, type CliResult } from '../../support/run-cli.js';
-import { testModels } from '../../support/test-models.js';
+import { clearOutputProbeCache, probeOutputDevice } from '../../../../src/audio/devices/device-probe.js';
+import { listAudioDevices, parseAlsaCardList } from '../../../../src/audio/devices/device-list.js';
+import { pulseUnavailable, startPulseServer, type PulseServer } from '../../../support/pulse-server.js';
+import { runCli, type CliResult } from '../../../support/run-cli.js';
+import { testModels } from '../../../support/test-models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'earshot-devices-'));
 /** ALSA configurations for the tests (the notes' recipe): one whose default discards audio, one with no default at all. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { EarshotError } from '../errors.js';
+import { EarshotError } from '../../errors.js';
 
 /** What a probe of an output device found. */
 export interface OutputProbeResult {
