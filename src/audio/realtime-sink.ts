@@ -1,5 +1,6 @@
 import { abortableSleep } from '../util/abortable-sleep.js';
 import type { AudioSink } from './audio-sink.js';
+import { PauseGate } from './pause-gate.js';
 import type { PcmChunk } from './pcm.js';
 
 export interface RealtimeSinkOptions {
@@ -19,8 +20,7 @@ export interface RealtimeSinkOptions {
 export class RealtimeSink implements AudioSink {
   onPlayed?: (block: Float32Array, sampleRate: number, playedAt: number) => void;
   private readonly options: Required<RealtimeSinkOptions>;
-  private paused = false;
-  private wake: (() => void) | undefined;
+  private readonly gate = new PauseGate();
 
   constructor(options: RealtimeSinkOptions = {}) {
     this.options = { write: () => {}, blockMs: 20, latencyMs: 0, ...options };
@@ -31,8 +31,8 @@ export class RealtimeSink implements AudioSink {
     let played = 0;
     let due = performance.now();
     while (played < chunk.samples.length && !signal.aborted) {
-      if (this.paused) {
-        await this.waitForResume(signal);
+      if (this.gate.paused) {
+        await this.gate.wait(signal);
         due = performance.now();
         continue;
       }
@@ -47,27 +47,10 @@ export class RealtimeSink implements AudioSink {
   }
 
   pause(): void {
-    this.paused = true;
+    this.gate.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    this.wake?.();
-  }
-
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
-  private waitForResume(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        signal.removeEventListener('abort', done);
-        this.wake = undefined;
-        resolve();
-      };
-      this.wake = done;
-      signal.addEventListener('abort', done, { once: true });
-    });
+    this.gate.resume();
   }
 }

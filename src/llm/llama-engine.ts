@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { getLlama, LlamaChatSession, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel } from 'node-llama-cpp';
 import { EarshotError, fetchHint, isAbortError } from '../errors.js';
+import { SerialRunner } from '../util/serial-runner.js';
 import { toLlamaChatHistory } from './chat-history.js';
 import { checkGgufModel } from './gguf-check.js';
-import type { ChatTurn, GenerateOptions, GenerateResult, LlmEngine } from './llm-engine.js';
+import { DEFAULT_MAX_TOKENS, type ChatTurn, type GenerateOptions, type GenerateResult, type LlmEngine } from './llm-engine.js';
 
 export type LlamaLogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'log' | 'debug';
 
@@ -23,7 +24,7 @@ export interface LlamaEngineOptions {
   contextSize?: number;
   /** Sampling temperature; 0 is greedy. Default: 0.7. */
   temperature?: number;
-  /** Upper bound on generated tokens when generate() does not pass one. Default: 512. */
+  /** Upper bound on generated tokens when generate() does not pass one. Default: DEFAULT_MAX_TOKENS (400). */
   maxTokens?: number;
   /** Receives llama.cpp's warnings and errors. Default: none, so loading and generating print nothing. */
   onLog?: (level: LlamaLogLevelName, message: string) => void;
@@ -31,7 +32,6 @@ export interface LlamaEngineOptions {
 
 const DEFAULT_CONTEXT_SIZE = 4096;
 const DEFAULT_TEMPERATURE = 0.7;
-const DEFAULT_MAX_TOKENS = 512;
 
 /**
  * Loads a GGUF chat model with node-llama-cpp, once; every generate() reuses the same context sequence, so
@@ -75,7 +75,8 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlmE
 class LlamaEngine implements LlmEngine {
   private readonly session: LlamaChatSession;
   private readonly disposing = new AbortController();
-  private queue: Promise<unknown> = Promise.resolve();
+  /** One context sequence: generations take turns. */
+  private readonly runner = new SerialRunner();
 
   constructor(
     private readonly llama: Llama,
@@ -94,9 +95,8 @@ class LlamaEngine implements LlmEngine {
     if (this.disposing.signal.aborted) {
       return Promise.reject(new EarshotError('BAD_OPTION', 'generate() was called after dispose()'));
     }
-    const run = this.queue.then(() => this.run(systemPrompt, history.slice(0, -1), last.text, options));
-    this.queue = run.catch(() => undefined);
-    return run;
+    // No signal for the runner: an aborted generation still resolves, with the text written so far.
+    return this.runner.run(() => this.run(systemPrompt, history.slice(0, -1), last.text, options));
   }
 
   private async run(systemPrompt: string, earlier: readonly ChatTurn[], prompt: string, options: GenerateOptions): Promise<GenerateResult> {
@@ -131,7 +131,7 @@ class LlamaEngine implements LlmEngine {
   async dispose(): Promise<void> {
     if (this.disposing.signal.aborted) return;
     this.disposing.abort();
-    await this.queue;
+    await this.runner.idle();
     this.session.dispose();
     await this.context.dispose();
     await this.model.dispose();

@@ -5,12 +5,15 @@ export interface ChatTurn {
   interrupted?: boolean;
 }
 
+/** Tokens a reply may run to when the caller names no limit: a spoken answer is far shorter. */
+export const DEFAULT_MAX_TOKENS = 400;
+
 export interface GenerateOptions {
   /** Aborting stops generation; the promise then resolves with the partial text and `aborted: true`. */
   signal?: AbortSignal;
   /** Called with each new piece of reply text as soon as the model produces it. */
   onTextDelta?: (delta: string) => void;
-  /** Upper bound on generated tokens. Default: 512. */
+  /** Upper bound on generated tokens. Default: DEFAULT_MAX_TOKENS (400). */
   maxTokens?: number;
 }
 

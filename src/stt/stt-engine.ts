@@ -14,6 +14,9 @@ export interface Transcript {
   computeMs: number;
 }
 
+/** The language spoken when none is named. */
+export const DEFAULT_LANGUAGE = 'en';
+
 export interface TranscribeOptions {
   /** Aborting stops decoding at the engine's next check point and rejects with an AbortError. */
   signal?: AbortSignal;

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { EarshotError, abortError, fetchHint } from '../errors.js';
-import type { SttEngine, TranscribeOptions, Transcript } from './stt-engine.js';
+import { SerialRunner } from '../util/serial-runner.js';
+import { DEFAULT_LANGUAGE, type SttEngine, type TranscribeOptions, type Transcript } from './stt-engine.js';
 import { loadWhisperAddon, type NativeTranscribeResult, type NativeWhisperAddon, type NativeWhisperContext } from './whisper-addon.js';
 import { checkWhisperModel, whisperModelName } from './whisper-model-check.js';
 
@@ -36,11 +37,6 @@ export interface WhisperEngineOptions {
   warmUp?: boolean;
 }
 
-interface Job {
-  /** Settles the caller's promise with `error` now; any native work still running is told to stop. */
-  cancel(error: Error): void;
-}
-
 /**
  * Segment times are clamped to the audio: with timestamps off, whisper.cpp reports a start taken from token id
  * 0 (far negative), and a segment ending its 30 s window reports 30000 ms even for a 2 s clip.
@@ -62,18 +58,14 @@ function toTranscript(result: NativeTranscribeResult, computeMs: number, audioMs
 }
 
 class WhisperEngine implements SttEngine {
-  /** Every call chains onto this, so one context never runs two whisper_full calls at once. */
-  private tail: Promise<void> = Promise.resolve();
-  private readonly jobs = new Set<Job>();
-  private disposed = false;
+  /** One context never runs two whisper_full calls at once. */
+  private readonly runner = new SerialRunner();
+  private readonly disposing = new AbortController();
 
   constructor(
     private readonly addon: NativeWhisperAddon,
     private readonly ctx: NativeWhisperContext,
-    private readonly threads: number,
-    private readonly defaultLanguage: string,
-    private readonly temperatureFallback: boolean,
-    private readonly modelPath: string,
+    private readonly settings: { threads: number; language: string; temperatureFallback: boolean; modelPath: string },
   ) {}
 
   resolveLanguage(language: string): string {
@@ -84,86 +76,61 @@ class WhisperEngine implements SttEngine {
     if (language === 'auto' || language === 'en') return 'en';
     throw new EarshotError(
       'BAD_OPTION',
-      `whisper model ${basename(this.modelPath)} is English-only; set the language to 'en' or use a multilingual model`,
+      `whisper model ${basename(this.settings.modelPath)} is English-only; set the language to 'en' or use a multilingual model`,
     );
   }
 
   transcribe(audio: Float32Array, options: TranscribeOptions = {}): Promise<Transcript> {
     const { signal } = options;
-    if (this.disposed) return Promise.reject(new Error('the whisper engine is disposed'));
+    if (this.disposing.signal.aborted) return Promise.reject(new Error('the whisper engine is disposed'));
     if (signal?.aborted) return Promise.reject(abortError(signal));
     let language: string;
     try {
-      language = this.resolveLanguage(options.language ?? this.defaultLanguage);
+      language = this.resolveLanguage(options.language ?? this.settings.language);
     } catch (e) {
       return Promise.reject(e);
     }
     if (audio.length === 0) return Promise.resolve({ text: '', segments: [], computeMs: 0 });
     // A queued call may start much later; the caller is free to reuse its buffer in the meantime.
     const samples = audio.slice();
-
-    return new Promise<Transcript>((resolve, reject) => {
-      let settled = false;
-      let running = false;
-      const finish = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        this.jobs.delete(job);
-      };
-      const job: Job = {
-        cancel: (error) => {
-          if (settled) return;
-          settled = true;
-          if (running) this.ctx.abort();
-          finish();
-          reject(error);
-        },
-      };
-      const onAbort = (): void => job.cancel(abortError(signal));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.jobs.add(job);
-
-      const run = async (): Promise<void> => {
-        if (settled) return;
-        running = true;
-        const t0 = performance.now();
-        try {
-          const result = await this.ctx.transcribe(samples, {
-            language,
-            threads: this.threads,
-            temperatureFallback: this.temperatureFallback,
-          });
-          if (settled) return;
-          settled = true;
-          finish();
-          if (result.aborted) reject(abortError(signal));
-          else resolve(toTranscript(result, performance.now() - t0, (samples.length / 16_000) * 1000));
-        } catch (e) {
-          if (settled) return;
-          settled = true;
-          finish();
-          reject(new Error(`whisper.cpp failed to transcribe: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
-        }
-      };
-      // The chain itself never rejects: each job reports its own outcome through its promise.
-      this.tail = this.tail.then(run, run);
-    });
+    const stop = signal ? AbortSignal.any([signal, this.disposing.signal]) : this.disposing.signal;
+    // The caller hears of an abort at once; whisper.cpp sees its abort flag only at its next check point
+    // (after the encoder, between decoder steps), and the runner waits for that before the next call.
+    return this.runner.run(async () => {
+      const onAbort = (): void => this.ctx.abort();
+      stop.addEventListener('abort', onAbort, { once: true });
+      const t0 = performance.now();
+      try {
+        const result = await this.ctx.transcribe(samples, {
+          language,
+          threads: this.settings.threads,
+          temperatureFallback: this.settings.temperatureFallback,
+        });
+        if (result.aborted) throw abortError(stop);
+        return toTranscript(result, performance.now() - t0, (samples.length / 16_000) * 1000);
+      } catch (e) {
+        if (stop.aborted) throw abortError(stop);
+        throw new Error(`whisper.cpp failed to transcribe: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      } finally {
+        stop.removeEventListener('abort', onAbort);
+      }
+    }, stop);
   }
 
   /** One untimed pass over 1 s of silence, without temperature fallback so it is one encoder pass at most. */
   async warmUp(): Promise<void> {
     await this.ctx.transcribe(new Float32Array(16_000), {
-      language: this.resolveLanguage(this.defaultLanguage),
-      threads: this.threads,
+      language: this.resolveLanguage(this.settings.language),
+      threads: this.settings.threads,
       temperatureFallback: false,
     });
   }
 
   async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const job of [...this.jobs]) job.cancel(new Error('the whisper engine was disposed'));
+    if (this.disposing.signal.aborted) return;
+    this.disposing.abort(new Error('the whisper engine was disposed'));
     // An aborted whisper_full still has to reach its next check point before the context can be freed.
-    await this.tail;
+    await this.runner.idle();
     this.ctx.free();
   }
 }
@@ -190,9 +157,15 @@ export async function loadWhisperEngine(options: WhisperEngineOptions): Promise<
     const hint = fetchHint('stt', options.modelName ?? whisperModelName(info.path));
     throw new EarshotError('MODEL_CORRUPT', `whisper.cpp could not load the model ${info.path}; re-download it: ${hint}`, { cause: e });
   }
-  const engine = new WhisperEngine(addon, ctx, threads, options.language ?? 'en', options.temperatureFallback ?? true, info.path);
+  const language = options.language ?? DEFAULT_LANGUAGE;
+  const engine = new WhisperEngine(addon, ctx, {
+    threads,
+    language,
+    temperatureFallback: options.temperatureFallback ?? true,
+    modelPath: info.path,
+  });
   try {
-    engine.resolveLanguage(options.language ?? 'en');
+    engine.resolveLanguage(language);
     if (options.warmUp ?? true) await engine.warmUp();
   } catch (e) {
     await engine.dispose();

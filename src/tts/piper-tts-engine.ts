@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { abortError, EarshotError } from '../errors.js';
+import { SerialRunner } from '../util/serial-runner.js';
 import type { SynthesizeOptions, TtsEngine } from './tts-engine.js';
 import { checkPiperVoice, type PiperVoice } from './piper-voice-check.js';
 import { createSherpaOfflineTts, type SherpaGeneratedAudio, type SherpaOfflineTts } from './sherpa-offline-tts.js';
@@ -45,20 +46,10 @@ function checkSpeakerId(id: number, voice: PiperVoice): number {
   return id;
 }
 
-/** Rejects as soon as `signal` aborts, whether or not `work` has settled. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 class PiperTtsEngine implements TtsEngine {
   readonly sampleRate: number;
   /** Native runs go one at a time: espeak-ng's phonemizer keeps global state. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly runner = new SerialRunner();
   private tts: SherpaOfflineTts | undefined;
 
   constructor(
@@ -81,14 +72,12 @@ class PiperTtsEngine implements TtsEngine {
     const speed = positive('speed', options.speed ?? this.defaults.speed) / this.defaults.lengthScale;
     if (!SPEAKABLE.test(text)) return new Float32Array(0);
 
-    const run = this.queue.then((): Promise<SherpaGeneratedAudio> | undefined =>
-      signal?.aborted
-        ? undefined
-        : tts.generateAsync({ text, sid, speed, onProgress: () => (signal?.aborted ? 0 : 1) }),
+    // sherpa-onnx stops at its next progress callback; the caller does not wait for that.
+    const audio: SherpaGeneratedAudio = await this.runner.run(
+      () => tts.generateAsync({ text, sid, speed, onProgress: () => (signal?.aborted ? 0 : 1) }),
+      signal,
     );
-    this.queue = run.catch(() => undefined);
-    const audio = await (signal ? raceAbort(run, signal) : run);
-    if (!audio || signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortError(signal);
     // The addon hands back memory it owns (freed by a GC finalizer, and not transferable to workers); a copy
     // costs well under a millisecond per sentence and is an ordinary array.
     return audio.samples.slice();
@@ -97,7 +86,7 @@ class PiperTtsEngine implements TtsEngine {
   async dispose(): Promise<void> {
     // sherpa-onnx-node frees the native voice when its handle is garbage-collected; wait for the last run first.
     this.tts = undefined;
-    await this.queue;
+    await this.runner.idle();
   }
 }
 

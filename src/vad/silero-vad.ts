@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import ort from 'onnxruntime-node';
 import { EarshotError } from '../errors.js';
+import { SerialRunner } from '../util/serial-runner.js';
 import type { VadEngine } from './vad-engine.js';
 
 export interface SileroVadOptions {
@@ -54,8 +55,8 @@ export async function loadSileroVad(options: SileroVadOptions = {}): Promise<Vad
   const sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
   const input = new Float32Array(CONTEXT + FRAME);
   let disposed = false;
-  // The carried state makes frames depend on their order: calls are chained so two callers never interleave.
-  let chain: Promise<unknown> = Promise.resolve();
+  // The carried state makes frames depend on their order: calls take turns so two callers never interleave.
+  const runner = new SerialRunner();
 
   const run = async (frame: Float32Array): Promise<number> => {
     if (disposed) throw new Error('VAD engine was disposed');
@@ -75,12 +76,10 @@ export async function loadSileroVad(options: SileroVadOptions = {}): Promise<Vad
     frameSamples: FRAME,
     process(frame) {
       if (frame.length !== FRAME) return Promise.reject(new RangeError(`VAD frame must be ${FRAME} samples, got ${frame.length}`));
-      const result = chain.then(() => run(frame));
-      chain = result.catch(() => undefined);
-      return result;
+      return runner.run(() => run(frame));
     },
     reset() {
-      chain = chain.then(() => {
+      void runner.run(async () => {
         state = new Float32Array(STATE_SIZE);
         context = new Float32Array(CONTEXT);
       });
@@ -89,7 +88,7 @@ export async function loadSileroVad(options: SileroVadOptions = {}): Promise<Vad
       if (disposed) return;
       disposed = true;
       // Releasing the session under a running inference would free memory the native run still uses.
-      await chain;
+      await runner.idle();
       await session.release();
     },
   };

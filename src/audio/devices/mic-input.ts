@@ -1,5 +1,6 @@
 import { EarshotError } from '../../errors.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
+import { withDefaults } from '../../util/with-defaults.js';
 import type { AudioSource, AudioSourceEvents } from './audio-source.js';
 import {
   missingToolHint,
@@ -39,9 +40,9 @@ export interface MicInputOptions {
   retryMaxMs?: number;
 }
 
-export const defaultMicInputOptions = Object.freeze({
+export const defaultMicInputOptions: Readonly<Required<Omit<MicInputOptions, 'device'>>> = Object.freeze({
   sampleRate: 48_000,
-  tool: 'auto' as const,
+  tool: 'auto',
   periodMs: 10,
   startTimeoutMs: 5000,
   stallTimeoutMs: 2000,
@@ -65,7 +66,7 @@ interface Attempt {
 export class MicInput extends TypedEmitter<AudioSourceEvents> implements AudioSource {
   readonly sampleRate: number;
   readonly device: string | undefined;
-  private readonly options: Required<Omit<MicInputOptions, 'device'>> & MicInputOptions;
+  private readonly options: Required<Omit<MicInputOptions, 'device'>>;
   private tool: CaptureToolName | undefined;
   private attempt: Attempt | undefined;
   private running = false;
@@ -80,7 +81,8 @@ export class MicInput extends TypedEmitter<AudioSourceEvents> implements AudioSo
 
   constructor(options: MicInputOptions = {}) {
     super();
-    this.options = { ...defaultMicInputOptions, ...definedOnly(options) };
+    // Options given as undefined (e.g. "the device did not say its rate") keep their defaults.
+    this.options = withDefaults<Required<Omit<MicInputOptions, 'device'>>>(defaultMicInputOptions, options);
     this.sampleRate = this.options.sampleRate;
     this.device = options.device;
     this.retryDelay = this.options.retryInitialMs;
@@ -235,7 +237,3 @@ function lastLine(text: string): string | undefined {
   return lines.at(-1);
 }
 
-/** Options given as `undefined` (e.g. "the device did not say its rate") fall back to the defaults. */
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

@@ -3,9 +3,12 @@ import { EarshotError } from '../../errors.js';
 import { abortableSleep } from '../../util/abortable-sleep.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import type { AudioSink } from '../audio-sink.js';
+import { PauseGate } from '../pause-gate.js';
 import { assertOutputDevice, speakerModulePath } from './device-probe.js';
-import type { PcmChunk } from '../pcm.js';
+import { float32ToInt16, type PcmChunk } from '../pcm.js';
 import { createStreamResampler } from '../resample.js';
+import { SerialRunner } from '../../util/serial-runner.js';
+import { withDefaults } from '../../util/with-defaults.js';
 
 /** Output device settings and the pacing that keeps playback stoppable. */
 export interface SpeakerSinkOptions {
@@ -27,7 +30,7 @@ export interface SpeakerSinkOptions {
   outputLatencyMs?: number;
 }
 
-export const defaultSpeakerSinkOptions = Object.freeze({
+export const defaultSpeakerSinkOptions: Readonly<Required<Omit<SpeakerSinkOptions, 'device'>>> = Object.freeze({
   sampleRate: 48_000,
   leadMs: 60,
   blockMs: 10,
@@ -77,22 +80,20 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
   private readonly outputLatencyMs: number;
   private readonly Speaker: SpeakerConstructor;
   private speaker: SpeakerStream | undefined;
-  /** The write in progress: the device is closed only between writes (alsa-lib is not thread-safe). */
-  private inflight: Promise<void> = Promise.resolve();
+  /** Writes and closes take turns: the device is closed only between writes (alsa-lib is not thread-safe). */
+  private readonly writes = new SerialRunner();
   /** When the last written sample reaches the listener (performance.now() ms). */
   private queueEnd = 0;
   private blocks: WrittenBlock[] = [];
-  private paused = false;
+  private readonly gate = new PauseGate();
   private pausedAt = 0;
-  private resumeWaiters: (() => void)[] = [];
   private closed = false;
 
   /** Use openSpeakerSink(): constructing directly skips the probe that keeps a missing device from aborting. */
   constructor(Speaker: SpeakerConstructor, options: SpeakerSinkOptions = {}) {
     super();
     // An option passed as undefined (e.g. "the device did not say its rate") keeps its default.
-    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SpeakerSinkOptions;
-    const o = { ...defaultSpeakerSinkOptions, ...given };
+    const o = withDefaults<Required<Omit<SpeakerSinkOptions, 'device'>>>(defaultSpeakerSinkOptions, options);
     this.Speaker = Speaker;
     this.device = options.device;
     this.sampleRate = o.sampleRate;
@@ -160,12 +161,12 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
 
     try {
       while (written < total && !signal.aborted) {
-        if (this.paused) {
+        if (this.gate.paused) {
           // What was queued but not heard is dropped with the device buffer; replay it after resume.
           heardBefore = Math.min(total, heardNow(this.pausedAt));
           mine.length = 0;
           written = heardBefore;
-          await this.waitForResume(signal);
+          await this.gate.wait(signal);
           continue;
         }
         const ahead = this.queueEnd - performance.now() - this.outputLatencyMs;
@@ -187,7 +188,7 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
       }
       // Played to the end: all of it was heard (timers may wake a fraction of a ms before the last sample).
       const heard =
-        written >= total && !signal.aborted && !this.paused
+        written >= total && !signal.aborted && !this.gate.paused
           ? total
           : Math.min(total, heardNow(signal.aborted ? abortedAt || performance.now() : performance.now()));
       if (signal.aborted) await this.drop();
@@ -200,16 +201,13 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
 
   /** Holds playback: the queued audio is dropped at once (silence within a block), play() stays pending. */
   pause(): void {
-    if (this.paused) return;
-    this.paused = true;
+    if (!this.gate.pause()) return;
     this.pausedAt = performance.now();
     void this.drop();
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    for (const w of this.resumeWaiters.splice(0)) w();
+    this.gate.resume();
   }
 
   /** Stops sound at once and releases the device. Never throws and never emits an uncaught error. */
@@ -220,28 +218,13 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
     await this.drop();
   }
 
-  private waitForResume(signal: AbortSignal): Promise<void> {
-    if (!this.paused) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      this.resumeWaiters.push(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-
   /** Writes one block; resolves with where it sits on the listener's clock, or undefined if the device failed. */
   private writeBlock(block: Float32Array): Promise<WrittenBlock | undefined> {
     const run = async (): Promise<WrittenBlock | undefined> => {
       const speaker = this.open();
       if (!speaker) return undefined;
-      const pcm = Buffer.alloc(block.length * 2);
-      for (let i = 0; i < block.length; i++) {
-        const s = Math.max(-1, Math.min(1, block[i]));
-        pcm.writeInt16LE(Math.round(s < 0 ? s * 0x8000 : s * 0x7fff), i * 2);
-      }
+      const samples = float32ToInt16(block);
+      const pcm = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
       const error = await new Promise<Error | null | undefined>((resolve) => speaker.write(pcm, resolve));
       if (error) {
         // The same failure also arrives as an 'error' event; whichever comes first reports it.
@@ -263,12 +246,7 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
       if (this.blocks.length > 64) this.blocks.splice(0, this.blocks.length - 64);
       return placed;
     };
-    const result = this.inflight.then(run);
-    this.inflight = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
+    return this.writes.run(run);
   }
 
   private open(): SpeakerStream | undefined {
@@ -291,7 +269,7 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
   /** Drops whatever the device still holds, after the write in flight (if any) has returned. */
   private async drop(): Promise<void> {
     const droppedAt = performance.now();
-    await this.inflight;
+    await this.writes.idle();
     for (const b of this.blocks) {
       if (b.timer && b.startsAt > droppedAt) clearTimeout(b.timer);
     }
