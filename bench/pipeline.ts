@@ -3,6 +3,7 @@ import { createAgent } from '../src/agent/create-agent.js';
 import type { TurnMetrics } from '../src/agent/turn-metrics.js';
 import { WavCollectorSink } from '../src/audio/wav-collector-sink.js';
 import { readWavForPipeline } from '../src/audio/wav.js';
+import { defaultEndpointingOptions } from '../src/turn/endpointing-options.js';
 import { writeScenario } from '../test/support/speech-fixtures.js';
 import { generateTestModels, testModels } from '../test/support/test-models.js';
 import { median } from './vad.js';
@@ -43,7 +44,7 @@ export async function benchPipeline(runs = 5): Promise<PipelineBenchResult> {
   const measured = turns.slice(1);
   return {
     overheadMs: median(measured.map((t) => t.compute.overhead ?? NaN)),
-    endpointLagMs: median(measured.map((t) => t.ms.endpoint - 500)),
+    endpointLagMs: median(measured.map((t) => t.ms.endpoint - defaultEndpointingOptions.endSilenceMs)),
     firstAudioMs: median(measured.map((t) => t.ms.firstAudio ?? NaN)),
     turns: measured,
   };

@@ -1,8 +1,9 @@
 export { createAgent } from './agent/create-agent.js';
 export { Agent } from './agent/agent.js';
 export type { AgentEngines, AgentModels, AgentOptions } from './agent/agent-options.js';
-export { DEFAULT_SYSTEM_PROMPT } from './agent/agent-options.js';
+export { DEFAULT_SYSTEM_PROMPT, defaultAgentOptions } from './agent/agent-options.js';
 export { defaultInterruptionOptions, type InterruptionOptions } from './turn/interruption-options.js';
+export { planThreads, type ThreadPlan } from './agent/thread-plan.js';
 export { defaultEchoGateOptions, type EchoGateOptions, type DuplexMode } from './turn/echo-gate-options.js';
 export { RealtimeSink, type RealtimeSinkOptions } from './audio/realtime-sink.js';
 export { openSpeakerSink, type SpeakerSink } from './audio/devices/speaker-sink.js';

@@ -1,13 +1,16 @@
+import { availableParallelism } from 'node:os';
 import type { AudioSink } from '../audio/audio-sink.js';
-import type { SentenceChunkerOptions } from '../reply/sentence-chunker.js';
-import type { LlmEngine } from '../llm/llm-engine.js';
-import type { SttEngine } from '../stt/stt-engine.js';
+import { DEFAULT_MAX_TOKENS, type LlmEngine } from '../llm/llm-engine.js';
+import { defaultSentenceChunkerOptions, type SentenceChunkerOptions } from '../reply/sentence-chunker.js';
+import { DEFAULT_LANGUAGE, type SttEngine } from '../stt/stt-engine.js';
 import type { TtsEngine } from '../tts/tts-engine.js';
-import type { EndpointingOptions } from '../turn/endpointing-options.js';
+import { defaultEchoGateOptions, type EchoGateOptions } from '../turn/echo-gate-options.js';
+import { defaultEndpointingOptions, type EndpointingOptions } from '../turn/endpointing-options.js';
+import { defaultInterruptionOptions, type InterruptionOptions } from '../turn/interruption-options.js';
+import { defaultTranscriptFilterOptions, type TranscriptFilterOptions } from '../turn/transcript-filter.js';
 import type { VadEngine } from '../vad/vad-engine.js';
-import type { EchoGateOptions } from '../turn/echo-gate-options.js';
-import type { InterruptionOptions } from '../turn/interruption-options.js';
-import type { TranscriptFilterOptions } from '../turn/transcript-filter.js';
+import { withDefaults } from '../util/with-defaults.js';
+import { planThreads, type ThreadPlan } from './thread-plan.js';
 
 /** Model files for the engines createAgent() loads itself. */
 export interface AgentModels {
@@ -34,13 +37,13 @@ export interface AgentEngines {
 export interface AgentOptions {
   models?: AgentModels;
   engines?: AgentEngines;
-  /** The system prompt. Default: a short prompt asking for brief spoken answers. */
+  /** The system prompt. Default: a short prompt asking for brief spoken answers (DEFAULT_SYSTEM_PROMPT). */
   systemPrompt?: string;
   /** Where reply audio is played. Default: none — audio is only emitted as 'audio' events. */
   sink?: AudioSink;
   /**
-   * CPU threads for each engine. Default: every core for whisper.cpp (it runs alone); one fewer for the LLM
-   * and the rest for TTS, which run side by side (llama.cpp threads spin-wait on a busy core).
+   * CPU threads for every engine but the VAD. Default: split from the cores by planThreads(): all of them for
+   * whisper.cpp (it runs alone), one fewer for the LLM, the rest for TTS (they run side by side).
    */
   threads?: number;
   /** LLM GPU use: 'auto' picks CUDA/Vulkan/Metal when present; 'off' forces CPU. Default: 'auto'. */
@@ -61,3 +64,52 @@ export interface AgentOptions {
 export const DEFAULT_SYSTEM_PROMPT =
   'You are a helpful voice assistant. Your answers are spoken aloud, so keep them short: one to three plain ' +
   'sentences, no lists, no markdown, no emoji.';
+
+/** Every option's value when it is not given; the option docs above say the same. */
+export const defaultAgentOptions = Object.freeze({
+  systemPrompt: DEFAULT_SYSTEM_PROMPT,
+  gpu: 'auto' as 'auto' | 'off',
+  language: DEFAULT_LANGUAGE,
+  endpointing: defaultEndpointingOptions,
+  interruption: defaultInterruptionOptions,
+  echoGate: defaultEchoGateOptions,
+  chunking: defaultSentenceChunkerOptions,
+  transcriptFilter: defaultTranscriptFilterOptions,
+  maxHistoryMessages: 40,
+  maxReplyTokens: DEFAULT_MAX_TOKENS,
+});
+
+/** The options an agent runs with: every default filled in, threads planned for this machine. */
+export interface ResolvedAgentOptions {
+  systemPrompt: string;
+  sink: AudioSink | undefined;
+  threads: ThreadPlan;
+  gpu: 'auto' | 'off';
+  language: string;
+  endpointing: EndpointingOptions;
+  interruption: InterruptionOptions;
+  echoGate: EchoGateOptions;
+  chunking: SentenceChunkerOptions;
+  transcriptFilter: TranscriptFilterOptions;
+  maxHistoryMessages: number;
+  maxReplyTokens: number;
+}
+
+/** Fills in every default once, so the rest of the agent reads one resolved value instead of `?? default`. */
+export function resolveAgentOptions(options: AgentOptions = {}, cores: number = availableParallelism()): ResolvedAgentOptions {
+  const d = defaultAgentOptions;
+  return {
+    systemPrompt: options.systemPrompt ?? d.systemPrompt,
+    sink: options.sink,
+    threads: planThreads(cores, options.threads),
+    gpu: options.gpu ?? d.gpu,
+    language: options.language ?? d.language,
+    endpointing: withDefaults(d.endpointing, options.endpointing),
+    interruption: withDefaults(d.interruption, options.interruption),
+    echoGate: withDefaults(d.echoGate, options.echoGate),
+    chunking: withDefaults(d.chunking, options.chunking),
+    transcriptFilter: withDefaults(d.transcriptFilter, options.transcriptFilter),
+    maxHistoryMessages: options.maxHistoryMessages ?? d.maxHistoryMessages,
+    maxReplyTokens: options.maxReplyTokens ?? d.maxReplyTokens,
+  };
+}

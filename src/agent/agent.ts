@@ -1,46 +1,24 @@
-import type { AudioSink } from '../audio/audio-sink.js';
-import { int16ToFloat32, PIPELINE_SAMPLE_RATE, rms } from '../audio/pcm.js';
-import { abortError, EarshotError } from '../errors.js';
-import type { ChatTurn, LlmEngine } from '../llm/llm-engine.js';
-import type { SttEngine } from '../stt/stt-engine.js';
-import type { TtsEngine } from '../tts/tts-engine.js';
-import type { VadEngine } from '../vad/vad-engine.js';
-import { TypedEmitter } from '../util/typed-emitter.js';
-import { DEFAULT_SYSTEM_PROMPT, type AgentEngines, type AgentOptions } from './agent-options.js';
+import { int16ToFloat32, PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
+import { abortError, EarshotError, isAbortError } from '../errors.js';
+import { streamReply } from '../reply/reply-pipeline.js';
 import { BargeIn } from '../turn/barge-in.js';
+import { Listener, samplesToMs as ms, type Utterance } from '../turn/listener.js';
+import { transcribeUtterance } from '../turn/transcribe-utterance.js';
+import type { ChatTurn } from '../llm/llm-engine.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { resolveAgentOptions, type AgentEngines, type AgentOptions, type ResolvedAgentOptions } from './agent-options.js';
 import { ConversationHistory } from './conversation-history.js';
 import type { AgentEvents, AgentState, TurnResult } from './events.js';
-import { defaultInterruptionOptions, type InterruptionOptions } from '../turn/interruption-options.js';
-import { Listener, samplesToMs as ms, type Utterance } from '../turn/listener.js';
-import { streamReply } from '../reply/reply-pipeline.js';
-import { meaningfulText } from '../turn/transcript-filter.js';
-import { TurnClock } from './turn-metrics.js';
-
-type PendingTurn =
-  | ({ kind: 'audio' } & Utterance)
-  | ({ kind: 'heard'; text: string; sttMs: number; transcribedAt: number } & Utterance)
-  | { kind: 'text'; text: string; settle?: Settle }
-  | { kind: 'say'; text: string; settle: Settle };
-
-interface Settle {
-  resolve(result: TurnResult): void;
-  reject(error: unknown): void;
-}
+import { Turn } from './turn.js';
 
 /**
- * One conversation: owns the turn state, the history, and the AbortController of the turn in progress.
- * Audio comes in through pushAudio() (any rate, any block size), text through sendText(); replies go out as
- * 'audio' events and, when a sink is set, to the sink. Speech over a reply is handled by BargeIn; with open
- * speakers, EchoGate keeps earshot's own voice from counting as the user's.
+ * One conversation: the queue of turns, the history, and the turn in progress. Audio comes in through
+ * pushAudio() (any rate, any block size) and is heard by the Listener; text comes in through sendText(); replies
+ * go out as 'audio' events and, when a sink is set, to the sink. Speech over a reply is handled by BargeIn.
  */
 export class Agent extends TypedEmitter<AgentEvents> {
-  private readonly vad: VadEngine;
-  private readonly stt: SttEngine;
-  private readonly llm: LlmEngine;
-  private readonly tts: TtsEngine;
-  private readonly sink: AudioSink | undefined;
-  private readonly options: AgentOptions;
-  private readonly interruption: InterruptionOptions;
+  private readonly engines: Required<AgentEngines>;
+  private readonly options: ResolvedAgentOptions;
   private readonly ownedEngines: readonly (keyof AgentEngines)[];
   private readonly listener: Listener;
   private readonly conversation: ConversationHistory;
@@ -50,10 +28,10 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private started = false;
   private closed = false;
   private turnCounter = 0;
-  private queue: PendingTurn[] = [];
-  private turnRunning = false;
-  private replyAudible = false;
-  private currentTurn: AbortController | undefined;
+  private queue: Turn[] = [];
+  private current: Turn | undefined;
+  /** Aborted by stop(): transcriptions of speech heard over a reply stop with it. */
+  private listening = new AbortController();
   /** The question of a reply cut before any of it was heard: the user's next words continue it. */
   private unansweredQuestion: string | undefined;
   private loopWake: (() => void) | undefined;
@@ -63,37 +41,33 @@ export class Agent extends TypedEmitter<AgentEvents> {
   /** @param ownedEngines the engines this agent loaded and so frees on close() */
   constructor(engines: Required<AgentEngines>, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
     super();
-    this.vad = engines.vad;
-    this.stt = engines.stt;
-    this.llm = engines.llm;
-    this.tts = engines.tts;
-    this.sink = options.sink;
-    this.options = options;
+    this.engines = engines;
+    this.options = resolveAgentOptions(options);
     this.ownedEngines = ownedEngines;
-    this.interruption = { ...defaultInterruptionOptions, ...options.interruption };
+    const o = this.options;
     this.listener = new Listener(
-      this.vad,
-      { endpointing: options.endpointing, duplex: this.interruption.duplex, echoGate: options.echoGate },
+      engines.vad,
+      { endpointing: o.endpointing, duplex: o.interruption.duplex, echoGate: o.echoGate },
       {
         speechStart: (startSample) => this.onSpeechStart(startSample),
         utterance: (u) => this.onUtterance(u),
         frame: () => this.onFrame(),
-        replyAudible: () => this.replyAudible,
+        replyAudible: () => this.current?.audible ?? false,
       },
       (error) => this.emit('error', { error }),
     );
-    this.conversation = new ConversationHistory(options.maxHistoryMessages ?? 40);
+    this.conversation = new ConversationHistory(o.maxHistoryMessages);
     this.bargeIn = new BargeIn(
-      this.interruption,
+      o.interruption,
       {
-        pause: () => this.sink?.pause?.(),
-        resume: () => this.sink?.resume?.(),
-        cut: () => this.currentTurn?.abort(),
+        pause: () => o.sink?.pause?.(),
+        resume: () => o.sink?.resume?.(),
+        cut: () => this.current?.abort(),
         userSpeaking: () => this.listener.inSpeech,
       },
       (e) => this.emit('barge-in', { turn: this.turnCounter, ...e }),
     );
-    if (this.sink) this.sink.onPlayed = (block, rate, at) => this.pushPlayedAudio(block, rate, at);
+    if (o.sink) o.sink.onPlayed = (block, rate, at) => this.pushPlayedAudio(block, rate, at);
     void this.runTurns();
   }
 
@@ -110,7 +84,10 @@ export class Agent extends TypedEmitter<AgentEvents> {
   start(): void {
     if (this.closed) throw new EarshotError('BAD_OPTION', 'this agent was closed; create a new one');
     // A new stream: the VAD's carried state belongs to whatever it heard before (it may be shared).
-    if (!this.started) this.vad.reset();
+    if (!this.started) {
+      this.engines.vad.reset();
+      this.listening = new AbortController();
+    }
     this.started = true;
     this.refreshState();
   }
@@ -118,10 +95,9 @@ export class Agent extends TypedEmitter<AgentEvents> {
   /** Stops listening, cuts the reply in progress and drops turns not yet started. */
   async stop(): Promise<void> {
     this.started = false;
-    const dropped = this.queue;
-    this.queue = [];
-    for (const t of dropped) if ('settle' in t) t.settle?.reject(abortError());
-    this.currentTurn?.abort();
+    this.listening.abort();
+    for (const t of this.queue.splice(0)) t.fail(abortError());
+    this.current?.abort();
     await this.listener.stop();
     await Promise.allSettled([...this.decisions]);
     await this.idle();
@@ -130,17 +106,17 @@ export class Agent extends TypedEmitter<AgentEvents> {
 
   /** Cuts the reply in progress now: generation, synthesis and playback all stop. */
   interrupt(): void {
-    this.currentTurn?.abort();
+    this.current?.abort();
   }
 
   /** A user turn given as text: the reply is generated and spoken as for speech. */
   sendText(text: string): Promise<TurnResult> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'text', text, settle: { resolve, reject } }));
+    return new Promise((resolve, reject) => this.enqueue(new Turn({ kind: 'text', text }, { resolve, reject })));
   }
 
   /** Speaks `text` as the assistant (no LLM); it joins the history as an assistant message. */
   say(text: string): Promise<TurnResult> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'say', text, settle: { resolve, reject } }));
+    return new Promise((resolve, reject) => this.enqueue(new Turn({ kind: 'say', text }, { resolve, reject })));
   }
 
   /**
@@ -178,19 +154,18 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.closed = true;
     this.loopWake?.();
     await this.listener.close();
-    const engines: Required<AgentEngines> = { vad: this.vad, stt: this.stt, llm: this.llm, tts: this.tts };
-    await Promise.allSettled(this.ownedEngines.map((k) => engines[k].dispose()));
+    await Promise.allSettled(this.ownedEngines.map((k) => this.engines[k].dispose()));
   }
 
   private onSpeechStart(startSample: number): void {
     this.emit('speech-start', { atMs: ms(startSample) });
-    if (this.interruption.enabled && this.turnRunning) this.bargeIn.onSpeechStart(ms(startSample));
+    if (this.options.interruption.enabled && this.current) this.bargeIn.onSpeechStart(ms(startSample));
   }
 
   private onUtterance(u: Utterance): void {
     this.emit('speech-end', { startMs: ms(u.startSample), endMs: ms(u.endSample), truncated: u.truncated });
     if (this.bargeIn.pending) this.track(this.decideInterruption(u));
-    else this.enqueue({ kind: 'audio', ...u });
+    else this.enqueue(new Turn({ kind: 'audio', ...u }));
   }
 
   private onFrame(): void {
@@ -203,13 +178,15 @@ export class Agent extends TypedEmitter<AgentEvents> {
    * cut the reply); no words make it a noise, and the reply goes on.
    */
   private async decideInterruption(u: Utterance): Promise<void> {
+    const signal = this.listening.signal;
     let text = '';
     let sttMs = 0;
     try {
-      const t = await this.stt.transcribe(u.audio, { language: this.options.language ?? 'en' });
-      sttMs = t.computeMs;
-      text = meaningfulText(t, rms(u.audio), this.options.transcriptFilter);
+      const heard = await transcribeUtterance(this.engines.stt, u.audio, this.hearing(signal));
+      sttMs = heard.transcript.computeMs;
+      text = heard.words;
     } catch (e) {
+      if (signal.aborted && isAbortError(e)) return;
       this.emit('error', { error: e as Error });
     }
     const transcribedAt = performance.now();
@@ -218,7 +195,11 @@ export class Agent extends TypedEmitter<AgentEvents> {
       this.emit('no-speech', { startMs: ms(u.startSample), endMs: ms(u.endSample), text });
       return;
     }
-    this.enqueueFront({ kind: 'heard', text, sttMs, transcribedAt, ...u });
+    this.enqueueFront(new Turn({ kind: 'heard', text, sttMs, transcribedAt, ...u }));
+  }
+
+  private hearing(signal: AbortSignal) {
+    return { signal, language: this.options.language, filter: this.options.transcriptFilter };
   }
 
   private track(decision: Promise<void>): void {
@@ -234,14 +215,14 @@ export class Agent extends TypedEmitter<AgentEvents> {
    * (no turn queued or being decided, nobody speaking), the question is asked again.
    */
   private reaskUnanswered(): void {
-    if (this.unansweredQuestion === undefined || this.turnRunning || this.queue.length > 0) return;
+    if (this.unansweredQuestion === undefined || this.current || this.queue.length > 0) return;
     if (this.decisions.size > 0 || this.listener.inSpeech) return;
-    this.queue.push({ kind: 'text', text: this.takeUnanswered() });
+    this.queue.push(new Turn({ kind: 'text', text: this.takeUnanswered() }));
   }
 
-  private enqueue(turn: PendingTurn): void {
+  private enqueue(turn: Turn): void {
     if (this.closed) {
-      if ('settle' in turn) turn.settle?.reject(new EarshotError('BAD_OPTION', 'this agent was closed; create a new one'));
+      turn.fail(new EarshotError('BAD_OPTION', 'this agent was closed; create a new one'));
       return;
     }
     this.queue.push(turn);
@@ -249,7 +230,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
   }
 
   /** An interruption is answered before anything queued earlier. */
-  private enqueueFront(turn: PendingTurn): void {
+  private enqueueFront(turn: Turn): void {
     this.queue.unshift(turn);
     this.loopWake?.();
   }
@@ -269,106 +250,104 @@ export class Agent extends TypedEmitter<AgentEvents> {
         await new Promise<void>((resolve) => (this.loopWake = resolve));
         continue;
       }
-      this.turnRunning = true;
-      const controller = new AbortController();
-      this.currentTurn = controller;
+      this.current = next;
       try {
-        const result = await this.runTurn(next, controller.signal);
-        if ('settle' in next && next.settle) result ? next.settle.resolve(result) : next.settle.reject(abortError());
+        next.finish(await this.runTurn(next));
       } catch (e) {
-        if ('settle' in next) next.settle?.reject(e);
+        next.fail(e);
         this.emit('error', { error: e as Error, turn: this.turnCounter });
       } finally {
-        this.currentTurn = undefined;
-        this.turnRunning = false;
-        this.replyAudible = false;
+        this.current = undefined;
         this.bargeIn.reset();
-        this.sink?.resume?.();
+        this.options.sink?.resume?.();
         this.refreshState();
       }
     }
   }
 
-  private async runTurn(pending: PendingTurn, signal: AbortSignal): Promise<TurnResult | undefined> {
-    const fromSpeech = pending.kind === 'audio' || pending.kind === 'heard';
-    const clock = fromSpeech ? new TurnClock(pending.endpointMs, pending.declaredAt) : new TurnClock(0, performance.now());
+  private async runTurn(turn: Turn): Promise<TurnResult | undefined> {
+    const { input, signal } = turn;
+    turn.begin();
+    const clock = turn.clock;
     this.setState('thinking');
     let transcript = '';
-    if (pending.kind === 'audio') {
-      const t = await this.stt.transcribe(pending.audio, { signal, language: this.options.language ?? 'en' });
-      clock.compute.stt = t.computeMs;
+    if (input.kind === 'audio') {
+      const heard = await transcribeUtterance(this.engines.stt, input.audio, this.hearing(signal));
+      clock.compute.stt = heard.transcript.computeMs;
       clock.mark('transcript');
-      transcript = meaningfulText(t, rms(pending.audio), this.options.transcriptFilter);
+      transcript = heard.words;
       if (transcript.length === 0) {
-        this.emit('no-speech', { startMs: ms(pending.startSample), endMs: ms(pending.endSample), text: t.text });
+        this.emit('no-speech', { startMs: ms(input.startSample), endMs: ms(input.endSample), text: heard.transcript.text });
         return undefined;
       }
-    } else if (pending.kind === 'heard') {
-      clock.compute.stt = pending.sttMs;
-      clock.mark('transcript', pending.transcribedAt);
-      transcript = pending.text;
-    } else if (pending.kind === 'text') {
-      transcript = pending.text.trim();
+    } else if (input.kind === 'heard') {
+      clock.compute.stt = input.sttMs;
+      clock.mark('transcript', input.transcribedAt);
+      transcript = input.text;
+    } else if (input.kind === 'text') {
+      transcript = input.text.trim();
       clock.mark('transcript');
     }
-    if (pending.kind !== 'say' && this.unansweredQuestion !== undefined) {
+    if (input.kind !== 'say' && this.unansweredQuestion !== undefined) {
       transcript = `${this.takeUnanswered()} ${transcript}`.trim();
     }
 
-    const turn = ++this.turnCounter;
-    if (pending.kind !== 'say') {
-      this.emit('transcript', { turn, text: transcript });
+    const id = ++this.turnCounter;
+    if (input.kind !== 'say') {
+      this.emit('transcript', { turn: id, text: transcript });
       this.conversation.addUser(transcript);
     }
+    const o = this.options;
     const result = await streamReply({
-      llm: pending.kind === 'say' ? undefined : this.llm,
-      tts: this.tts,
-      sink: this.sink,
-      systemPrompt: this.options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT,
+      llm: input.kind === 'say' ? undefined : this.engines.llm,
+      tts: this.engines.tts,
+      sink: o.sink,
+      systemPrompt: o.systemPrompt,
       history: this.conversation.messages,
-      fixedText: pending.kind === 'say' ? pending.text : undefined,
-      chunking: this.options.chunking ?? {},
-      maxTokens: this.options.maxReplyTokens ?? 400,
+      fixedText: input.kind === 'say' ? input.text : undefined,
+      chunking: o.chunking,
+      maxTokens: o.maxReplyTokens,
       signal,
       clock,
       callbacks: {
-        onDelta: (delta) => this.emit('reply-delta', { turn, delta }),
-        onSentence: (text) => this.emit('reply-sentence', { turn, text }),
-        onAudio: (chunk, text) => this.emit('audio', { turn, chunk, text }),
+        onDelta: (delta) => this.emit('reply-delta', { turn: id, delta }),
+        onSentence: (text) => this.emit('reply-sentence', { turn: id, text }),
+        onAudio: (chunk, text) => this.emit('audio', { turn: id, chunk, text }),
         onSpeaking: () => {
-          this.replyAudible = true;
+          turn.audible = true;
           this.setState('speaking');
         },
       },
     });
-    if (result.interrupted && result.spoken.length === 0 && this.bargeIn.wasCut && pending.kind !== 'say') {
+    if (result.interrupted && result.spoken.length === 0 && this.bargeIn.wasCut && input.kind !== 'say') {
       // Cut before a word was heard: the user was not done. Their question waits for what they say next.
       this.unansweredQuestion = this.conversation.takeLastUser();
     } else {
       this.conversation.addAssistant(result.spoken, result.interrupted);
     }
-    const turnResult: TurnResult = { turn, transcript, ...result };
+    const turnResult: TurnResult = { turn: id, transcript, ...result };
     this.emit('turn-end', turnResult);
     const { ms: stageMs, compute } = clock.finish();
+    const spoken = turn.spoken;
     this.emit('metrics', {
-      turn,
+      turn: id,
       transcript,
       reply: result.reply,
       interrupted: result.interrupted,
       ms: stageMs,
       compute,
-      ...(fromSpeech ? { speech: { startMs: ms(pending.startSample), endMs: ms(pending.endSample) } } : {}),
+      ...(spoken ? { speech: { startMs: ms(spoken.startSample), endMs: ms(spoken.endSample) } } : {}),
     });
     return turnResult;
   }
 
   private idle(): Promise<void> {
-    if (!this.turnRunning && this.queue.length === 0 && this.decisions.size === 0) return Promise.resolve();
+    if (!this.current && this.queue.length === 0 && this.decisions.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private refreshState(): void {
-    if (this.turnRunning) return;
+    if (this.current) return;
     if (!this.started) this.setState('idle');
     else this.setState(this.listener.inSpeech ? 'user-speaking' : 'listening');
   }

@@ -27,10 +27,6 @@ export class ConversationHistory {
     return this.turns;
   }
 
-  clear(): void {
-    this.turns = [];
-  }
-
   private push(turn: ChatTurn): void {
     this.turns.push(turn);
     if (this.turns.length > this.maxTurns) this.turns = this.turns.slice(-this.maxTurns);

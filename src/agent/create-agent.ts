@@ -1,6 +1,5 @@
-import { availableParallelism } from 'node:os';
 import { EarshotError } from '../errors.js';
-import type { AgentEngines, AgentOptions } from './agent-options.js';
+import { resolveAgentOptions, type AgentEngines, type AgentOptions } from './agent-options.js';
 import { Agent } from './agent.js';
 
 /**
@@ -10,13 +9,7 @@ import { Agent } from './agent.js';
 export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const given = options.engines ?? {};
   const models = options.models ?? {};
-  const threads = options.threads ?? availableParallelism();
-  // llama.cpp's workers spin-wait on each other after every op; while TTS and VAD run beside generation, a
-  // thread per core collapses to a few tokens/s on a small machine, so the LLM leaves one core free.
-  const llmThreads = options.threads ?? Math.max(1, availableParallelism() - 1);
-  // TTS voices the previous sentence while the LLM writes the next: together they should not ask for more
-  // cores than there are.
-  const ttsThreads = options.threads ?? Math.max(1, availableParallelism() - llmThreads);
+  const { threads, language, gpu } = resolveAgentOptions(options);
   const need = (role: string, flag: string) =>
     new EarshotError('MODEL_MISSING', `no ${role} model given; pass models.${role} (CLI: ${flag}) or run: npm run fetch-models`);
 
@@ -25,7 +18,9 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   // Native modules load only for the engines actually needed, so a host that brings its own pays nothing.
   if (!given.vad) {
     loading.push(
-      import('../vad/silero-vad.js').then(async (m) => (engines.vad = await m.loadSileroVad({ modelPath: models.vad }))),
+      import('../vad/silero-vad.js').then(
+        async (m) => (engines.vad = await m.loadSileroVad({ modelPath: models.vad, threads: threads.vad })),
+      ),
     );
   }
   if (!given.stt) {
@@ -33,7 +28,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     const modelPath = models.stt;
     loading.push(
       import('../stt/whisper-engine.js').then(
-        async (m) => (engines.stt = await m.loadWhisperEngine({ modelPath, threads, language: options.language ?? 'en' })),
+        async (m) => (engines.stt = await m.loadWhisperEngine({ modelPath, threads: threads.stt, language })),
       ),
     );
   }
@@ -41,9 +36,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     if (!models.llm) throw need('llm', '--llm-model FILE or --llm NAME');
     const modelPath = models.llm;
     loading.push(
-      import('../llm/llama-engine.js').then(
-        async (m) => (engines.llm = await m.loadLlamaEngine({ modelPath, threads: llmThreads, gpu: options.gpu ?? 'auto' })),
-      ),
+      import('../llm/llama-engine.js').then(async (m) => (engines.llm = await m.loadLlamaEngine({ modelPath, threads: threads.llm, gpu }))),
     );
   }
   if (!given.tts) {
@@ -51,7 +44,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     const voiceDir = models.voice;
     loading.push(
       import('../tts/piper-tts-engine.js').then(
-        async (m) => (engines.tts = await m.loadPiperTts({ voiceDir, espeakDataDir: models.espeakData, threads: ttsThreads })),
+        async (m) => (engines.tts = await m.loadPiperTts({ voiceDir, espeakDataDir: models.espeakData, threads: threads.tts })),
       ),
     );
   }

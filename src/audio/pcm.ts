@@ -7,10 +7,6 @@ export interface PcmChunk {
   sampleRate: number;
 }
 
-export function durationMs(chunk: PcmChunk): number {
-  return (chunk.samples.length / chunk.sampleRate) * 1000;
-}
-
 export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
   let n = 0;
   for (const p of parts) n += p.length;

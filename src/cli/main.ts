@@ -1,11 +1,17 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isEarshotError } from '../errors.js';
+import { packageRoot } from '../util/package-root.js';
 import { devicesCommand } from './devices-command.js';
 import { runCommand } from './run-command.js';
 import { startCommand } from './start-command.js';
 
-const VERSION = '0.1.0';
+/** The version in package.json, so `earshot --version` never drifts from the package. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /**
  * Every failure a user can cause ends here as one line and a non-zero exit; anything else is a bug, still
@@ -27,7 +33,7 @@ function reportAndExit(e: unknown): never {
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('earshot')
     .description('a fully local voice agent: Silero VAD, whisper.cpp, a local LLM and Piper voices, offline')
-    .version(VERSION)
+    .version(packageVersion())
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     // `earshot` alone (and `npm start`) is a live conversation.

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { AgentModels, AgentOptions } from '../agent/agent-options.js';
+import { defaultAgentOptions, type AgentModels, type AgentOptions } from '../agent/agent-options.js';
 import { EarshotError } from '../errors.js';
 import { resolveModel, type ModelRole } from '../models/resolve.js';
 
@@ -32,8 +32,8 @@ export function addModelFlags(cmd: Command): Command {
     .option('--espeak-data <dir>', "espeak-ng-data folder, for a voice that has none (default: the voice's own, then the system's)")
     .option('--system-prompt <text|@file>', 'system prompt, or @path to read it from a file')
     .addOption(new Option('--gpu <mode>', 'LLM on GPU when one is found, or CPU only').choices(['auto', 'off']).default('auto'))
-    .option('--threads <n>', 'CPU threads for STT and LLM (default: all cores)', parsePositiveInt)
-    .option('--language <code>', "speech language (ISO code) or 'auto'", 'en');
+    .option('--threads <n>', 'CPU threads for each of STT, LLM and TTS (default: STT all cores, LLM one fewer, TTS the rest)', parsePositiveInt)
+    .option('--language <code>', "speech language (ISO code) or 'auto'", defaultAgentOptions.language);
 }
 
 export function parsePositiveInt(value: string): number {

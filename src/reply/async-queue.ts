@@ -15,10 +15,6 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     this.wake();
   }
 
-  get size(): number {
-    return this.items.length;
-  }
-
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     for (;;) {
       if (this.items.length > 0) {

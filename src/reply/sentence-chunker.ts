@@ -1,3 +1,5 @@
+import { withDefaults } from '../util/with-defaults.js';
+
 /** How streamed reply text is cut into pieces for speech. */
 export interface SentenceChunkerOptions {
   /**
@@ -27,7 +29,7 @@ export class SentenceChunker {
   private emitted = 0;
 
   constructor(options: Partial<SentenceChunkerOptions> = {}) {
-    this.options = { ...defaultSentenceChunkerOptions, ...options };
+    this.options = withDefaults(defaultSentenceChunkerOptions, options);
     this.segmenter = new Intl.Segmenter(this.options.locale, { granularity: 'sentence' });
   }
 

@@ -17,7 +17,7 @@ export function toSpeakableText(text: string): string {
     .trim();
 }
 
-/** True when nothing in the text would make a sound. */
+/** True when the text holds a letter or a digit: something a voice would say. */
 export function isSpeakable(text: string): boolean {
   return /[\p{L}\p{N}]/u.test(text);
 }

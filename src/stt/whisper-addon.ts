@@ -52,11 +52,6 @@ export interface NativeWhisperAddon {
   whisperVersion: string;
 }
 
-/** Which whisper.cpp / ggml messages reach stderr. Process-wide: whisper.cpp has one global log hook. */
-export type WhisperLogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
-
-const LOG_LEVELS: Record<WhisperLogLevel, number> = { silent: 0, debug: 1, info: 2, warn: 3, error: 4 };
-
 let cached: NativeWhisperAddon | undefined;
 
 /**
@@ -78,9 +73,4 @@ export function loadWhisperAddon(): NativeWhisperAddon {
     });
   }
   return cached;
-}
-
-/** Sets how much of whisper.cpp's own logging reaches stderr. Default: 'silent'. */
-export function setWhisperLogLevel(level: WhisperLogLevel): void {
-  loadWhisperAddon().setLogLevel(LOG_LEVELS[level]);
 }

@@ -1,5 +1,6 @@
 import { rms } from '../audio/pcm.js';
 import { defaultEchoGateOptions, type EchoGateOptions } from './echo-gate-options.js';
+import { withDefaults } from '../util/with-defaults.js';
 
 const RATE = 16_000;
 /** Lag search runs on a 4x decimated signal (4 kHz): 16x fewer products, and speech envelopes survive it. */
@@ -23,7 +24,7 @@ export class EchoGate {
   private delaySamples: number | undefined;
 
   constructor(options: Partial<EchoGateOptions> = {}) {
-    this.options = { ...defaultEchoGateOptions, ...options };
+    this.options = withDefaults(defaultEchoGateOptions, options);
     this.timeline = new Float32Array((HISTORY_MS / 1000) * RATE);
     this.mask = new Uint8Array(this.timeline.length);
   }
@@ -78,15 +79,6 @@ export class EchoGate {
     const level = rms(frame);
     const userLikely = level < 1e-4 ? false : rms(residual) / level >= this.options.minResidualRatio;
     return { residual, userLikely };
-  }
-
-  /** Forget everything played (a new reply, or a reset). */
-  reset(): void {
-    this.timeline.fill(0);
-    this.mask.fill(0);
-    this.origin = undefined;
-    this.lastSlot = -1;
-    this.delaySamples = undefined;
   }
 
   /** Current delay estimate from playback to microphone, ms, once one has been found. */

@@ -1,5 +1,6 @@
 import { concatFloat32 } from '../audio/pcm.js';
 import { defaultEndpointingOptions, type EndpointingOptions } from './endpointing-options.js';
+import { withDefaults } from '../util/with-defaults.js';
 
 /** Positions are sample indices at 16 kHz in the stream the endpointer has been fed. */
 export type EndpointEvent =
@@ -33,7 +34,7 @@ export class Endpointer {
   private lastSpeechEnd = 0;
 
   constructor(options: Partial<EndpointingOptions> = {}, sampleRate = 16_000) {
-    this.options = { ...defaultEndpointingOptions, ...options };
+    this.options = withDefaults(defaultEndpointingOptions, options);
     this.sampleRate = sampleRate;
   }
 

@@ -3,8 +3,10 @@ import { createStreamResampler, type StreamResampler } from '../audio/resample.j
 import { EchoGate } from './echo-gate.js';
 import type { DuplexMode, EchoGateOptions } from './echo-gate-options.js';
 import { Endpointer } from './endpointer.js';
-import type { EndpointingOptions } from './endpointing-options.js';
+import { defaultEndpointingOptions, type EndpointingOptions } from './endpointing-options.js';
+import { withDefaults } from '../util/with-defaults.js';
 import type { VadEngine } from '../vad/vad-engine.js';
+import { SerialRunner } from '../util/serial-runner.js';
 
 /** An utterance, with where it sits in the input stream and when its end was declared. */
 export interface Utterance {
@@ -44,9 +46,11 @@ export const samplesToMs = (samples: number) => (samples / PIPELINE_SAMPLE_RATE)
  * into speech onsets and utterances. Frames are processed strictly in order.
  */
 export class Listener {
+  private readonly endpointing: EndpointingOptions;
   private readonly endpointer: Endpointer;
   private readonly echoGate: EchoGate;
-  private chain: Promise<void> = Promise.resolve();
+  /** Frames are heard strictly in order, one at a time: the VAD and the endpointer carry state. */
+  private readonly frames = new SerialRunner();
   private carry = new Float32Array(0);
   private inputResamplers = new Map<number, Promise<StreamResampler>>();
   private playedResamplers = new Map<number, Promise<StreamResampler>>();
@@ -58,7 +62,8 @@ export class Listener {
     private readonly hooks: ListenerHooks,
     private readonly onError: (e: Error) => void,
   ) {
-    this.endpointer = new Endpointer(options.endpointing);
+    this.endpointing = withDefaults(defaultEndpointingOptions, options.endpointing);
+    this.endpointer = new Endpointer(this.endpointing);
     this.echoGate = new EchoGate(options.echoGate);
   }
 
@@ -75,7 +80,7 @@ export class Listener {
   /** Queues microphone audio (mono float32 at `sampleRate`) that arrived at `arrivedAt` (performance.now()). */
   push(block: Float32Array, sampleRate: number, arrivedAt: number): void {
     this.stopped = false;
-    this.chain = this.chain.then(() => this.consume(block, sampleRate, arrivedAt)).catch((e: unknown) => this.onError(e as Error));
+    this.frames.run(() => this.consume(block, sampleRate, arrivedAt)).catch((e: unknown) => this.onError(e as Error));
   }
 
   /** Reply audio as it reached the listener: the echo gate's reference. */
@@ -87,10 +92,10 @@ export class Listener {
 
   /** Waits for every queued block, then closes an open utterance as if silence followed. */
   async flush(): Promise<void> {
-    await this.chain;
+    await this.frames.idle();
     if (!this.endpointer.inSpeech) return;
     const silence = new Float32Array(this.vad.frameSamples);
-    const endSilence = this.options.endpointing?.endSilenceMs ?? 500;
+    const endSilence = this.endpointing.endSilenceMs;
     for (let t = 0; t <= endSilence + 64 && this.endpointer.inSpeech; t += samplesToMs(silence.length)) {
       await this.hear(silence, performance.now());
     }
@@ -99,7 +104,7 @@ export class Listener {
   /** Drops queued audio and any open utterance; the VAD starts a fresh stream. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.chain;
+    await this.frames.idle();
     this.endpointer.reset();
     this.carry = new Float32Array(0);
     this.vad.reset();

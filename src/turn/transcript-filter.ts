@@ -1,4 +1,5 @@
 import type { Transcript } from '../stt/stt-engine.js';
+import { withDefaults } from '../util/with-defaults.js';
 
 /** Which transcripts count as nothing said. Whisper invents words for noise and near-silence. */
 export interface TranscriptFilterOptions {
@@ -41,7 +42,7 @@ const normalize = (s: string) =>
 
 /** The words a user said, or '' when the transcript is empty, a bracketed non-speech tag, or a known phantom. */
 export function meaningfulText(t: Transcript, audioRms: number, options: Partial<TranscriptFilterOptions> = {}): string {
-  const o = { ...defaultTranscriptFilterOptions, ...options };
+  const o = withDefaults(defaultTranscriptFilterOptions, options);
   const kept = t.segments.length > 0 ? t.segments.filter((s) => (s.noSpeechProb ?? 0) < o.maxNoSpeechProb) : [];
   const text = (t.segments.length > 0 ? kept.map((s) => s.text).join(' ') : t.text)
     .replace(/\[[^\]]*\]|\([^)]*\)/g, ' ')
