@@ -4,6 +4,7 @@ import { DEFAULT_MAX_TOKENS, type LlmEngine } from '../llm/llm-engine.js';
 import { defaultSentenceChunkerOptions, type SentenceChunkerOptions } from '../reply/sentence-chunker.js';
 import { DEFAULT_LANGUAGE, type SttEngine } from '../stt/stt-engine.js';
 import type { TtsEngine } from '../tts/tts-engine.js';
+import { defaultEchoCancellerOptions, type EchoCancellerOptions } from '../turn/echo-canceller-options.js';
 import { defaultEchoGateOptions, type EchoGateOptions } from '../turn/echo-gate-options.js';
 import { defaultEndpointingOptions, type EndpointingOptions } from '../turn/endpointing-options.js';
 import { defaultInterruptionOptions, type InterruptionOptions } from '../turn/interruption-options.js';
@@ -53,6 +54,7 @@ export interface AgentOptions {
   endpointing?: Partial<EndpointingOptions>;
   interruption?: Partial<InterruptionOptions>;
   echoGate?: Partial<EchoGateOptions>;
+  echoCanceller?: Partial<EchoCancellerOptions>;
   chunking?: Partial<SentenceChunkerOptions>;
   transcriptFilter?: Partial<TranscriptFilterOptions>;
   /** Messages of history kept for the model. Default: 40. */
@@ -73,6 +75,7 @@ export const defaultAgentOptions = Object.freeze({
   endpointing: defaultEndpointingOptions,
   interruption: defaultInterruptionOptions,
   echoGate: defaultEchoGateOptions,
+  echoCanceller: defaultEchoCancellerOptions,
   chunking: defaultSentenceChunkerOptions,
   transcriptFilter: defaultTranscriptFilterOptions,
   maxHistoryMessages: 40,
@@ -89,6 +92,7 @@ export interface ResolvedAgentOptions {
   endpointing: EndpointingOptions;
   interruption: InterruptionOptions;
   echoGate: EchoGateOptions;
+  echoCanceller: EchoCancellerOptions;
   chunking: SentenceChunkerOptions;
   transcriptFilter: TranscriptFilterOptions;
   maxHistoryMessages: number;
@@ -107,6 +111,7 @@ export function resolveAgentOptions(options: AgentOptions = {}, cores: number = 
     endpointing: withDefaults(d.endpointing, options.endpointing),
     interruption: withDefaults(d.interruption, options.interruption),
     echoGate: withDefaults(d.echoGate, options.echoGate),
+    echoCanceller: withDefaults(d.echoCanceller, options.echoCanceller),
     chunking: withDefaults(d.chunking, options.chunking),
     transcriptFilter: withDefaults(d.transcriptFilter, options.transcriptFilter),
     maxHistoryMessages: options.maxHistoryMessages ?? d.maxHistoryMessages,

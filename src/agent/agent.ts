@@ -2,6 +2,7 @@ import { int16ToFloat32, PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
 import { abortError, EarshotError, isAbortError } from '../errors.js';
 import { streamReply } from '../reply/reply-pipeline.js';
 import { BargeIn } from '../turn/barge-in.js';
+import { classifyInterjection } from '../turn/interjection.js';
 import { Listener, samplesToMs as ms, type Utterance } from '../turn/listener.js';
 import { transcribeUtterance } from '../turn/transcribe-utterance.js';
 import type { ChatTurn } from '../llm/llm-engine.js';
@@ -47,7 +48,13 @@ export class Agent extends TypedEmitter<AgentEvents> {
     const o = this.options;
     this.listener = new Listener(
       engines.vad,
-      { endpointing: o.endpointing, duplex: o.interruption.duplex, echoGate: o.echoGate },
+      {
+        endpointing: o.endpointing,
+        duplex: o.interruption.duplex,
+        bargeInMinSpeechMs: o.interruption.minSpeechMs,
+        echoGate: o.echoGate,
+        echoCanceller: o.echoCanceller,
+      },
       {
         speechStart: (startSample) => this.onSpeechStart(startSample),
         utterance: (u) => this.onUtterance(u),
@@ -190,9 +197,10 @@ export class Agent extends TypedEmitter<AgentEvents> {
       this.emit('error', { error: e as Error });
     }
     const transcribedAt = performance.now();
-    const interrupts = this.bargeIn.onTranscript(text.length > 0);
-    if (!interrupts) {
-      this.emit('no-speech', { startMs: ms(u.startSample), endMs: ms(u.endSample), text });
+    const said = classifyInterjection(text, this.options.interruption);
+    if (!this.bargeIn.onTranscript(said)) {
+      if (said === 'backchannel') this.emit('backchannel', { turn: this.turnCounter, text });
+      else this.emit('no-speech', { startMs: ms(u.startSample), endMs: ms(u.endSample), text });
       return;
     }
     this.enqueueFront(new Turn({ kind: 'heard', text, sttMs, transcribedAt, ...u }));

@@ -25,6 +25,8 @@ export interface AgentEvents {
   transcript: { turn: number; text: string };
   /** An utterance whose transcript was empty or only a phantom (e.g. "[BLANK_AUDIO]"); no turn was taken. */
   'no-speech': { startMs: number; endMs: number; text: string };
+  /** Listener feedback said over a reply ("mm-hm", "yeah"): the reply went on, no turn was taken. */
+  backchannel: { turn: number; text: string };
   'reply-delta': { turn: number; delta: string };
   /** A piece of the reply handed to TTS (a sentence, or the first clause). */
   'reply-sentence': { turn: number; text: string };

@@ -33,10 +33,10 @@ export function startCommand(): Command {
     .addOption(
       new Option(
         '--duplex <mode>',
-        'speech over a reply: full (headset: any speech interrupts), gate (open speakers: only speech that is not its own echo), half (the microphone is ignored while it speaks)',
+        'speech over a reply: full (headset: any speech interrupts), aec (open speakers: its own voice is cancelled from the microphone), gate (open speakers: a simpler echo gate), half (the microphone is ignored while it speaks)',
       )
-        .choices(['full', 'gate', 'half'])
-        .default('gate'),
+        .choices(['full', 'aec', 'gate', 'half'])
+        .default('aec'),
     );
   addModelFlags(cmd);
   return cmd.action(async (flags: StartFlags) => {

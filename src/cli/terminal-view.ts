@@ -102,6 +102,8 @@ export class TerminalView {
       if (this.mode !== 'quiet') this.line(latencyLine(m));
     });
     agent.on('no-speech', (e) => this.json({ event: 'no-speech', ...e }));
+    agent.on('barge-in', ({ turn, action }) => this.json({ event: 'barge-in', turn, action }));
+    agent.on('backchannel', (e) => this.json({ event: 'backchannel', ...e }));
     agent.on('error', ({ error, turn }) => {
       this.json({ event: 'error', turn, message: error.message });
       this.noticeLine(`error: ${error.message.split('\n')[0]}`);

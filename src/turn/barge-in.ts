@@ -1,3 +1,4 @@
+import type { Interjection } from './interjection.js';
 import type { InterruptionOptions } from './interruption-options.js';
 
 /** What the agent does for the barge-in logic; each is quick and must not throw. */
@@ -16,8 +17,9 @@ export type BargeInEvent = { action: 'pause' | 'resume' | 'cut'; at: number };
 
 /**
  * Barge-in: user speech over a reply first PAUSES playback (silence within one sink block), then either CUTS
- * the reply — when the speech lasts `confirmSpeechMs` or its transcript holds words — or RESUMES it, when the
- * sound brought no words (a cough, a knock) or nothing was decided within `falseInterruptionTimeoutMs`.
+ * the reply — when the speech lasts `confirmSpeechMs` or its words are an interruption — or RESUMES it, when
+ * the sound brought no words (a cough, a knock), only a backchannel ("mm-hm"), or nothing was decided within
+ * `falseInterruptionTimeoutMs`.
  */
 export class BargeIn {
   private phase: 'idle' | 'held' | 'cut' = 'idle';
@@ -55,8 +57,9 @@ export class BargeIn {
   }
 
   /** The utterance that caused the hold was transcribed. Returns whether it counts as an interruption. */
-  onTranscript(hasWords: boolean): boolean {
-    if (hasWords) {
+  onTranscript(said: Interjection): boolean {
+    // Once cut, the reply is gone: whatever was said is answered as the next turn.
+    if (said === 'interruption' || (said === 'backchannel' && this.phase === 'cut')) {
       this.cut();
       return true;
     }

@@ -1,5 +1,5 @@
 /** How the microphone is treated while earshot itself is speaking. */
-export type DuplexMode = 'full' | 'gate' | 'half';
+export type DuplexMode = 'full' | 'aec' | 'gate' | 'half';
 
 export interface EchoGateOptions {
   /** Longest delay from audio being played to it reaching the microphone (device buffers + room), ms. Default: 400. */

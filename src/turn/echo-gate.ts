@@ -8,13 +8,23 @@ const DECIMATE = 4;
 /** Reference kept, ms: the longest delay plus room for a frame and scheduling jitter. */
 const HISTORY_MS = 2_000;
 
+/** What the listener needs from whatever takes earshot's own voice out of the microphone. */
+export interface EchoRemoval {
+  /** Audio that reached the listener at `playedAt` (its first sample), mono 16 kHz. */
+  addPlayed(block: Float32Array, playedAt: number): void;
+  /** True when something was played that can still echo into a frame ending at `endAt`. */
+  isActive(endAt: number, frameLength: number): boolean;
+  /** The frame without earshot's voice, and whether what is left is likely the user. */
+  cancel(frame: Float32Array, endAt: number): { residual: Float32Array; userLikely: boolean };
+}
+
 /**
  * Tells earshot's own voice, coming back through the microphone, from a person speaking. It keeps what the
  * speaker played on a timeline (sample slots at 16 kHz, from the times the sink reports), finds for each
  * microphone frame the delay at which the played audio best matches it, subtracts that delayed, scaled copy,
  * and hands back what is left: the part of the frame that earshot did not say.
  */
-export class EchoGate {
+export class EchoGate implements EchoRemoval {
   private readonly options: EchoGateOptions;
   private readonly timeline: Float32Array;
   private readonly mask: Uint8Array;

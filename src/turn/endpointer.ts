@@ -53,7 +53,8 @@ export class Endpointer {
     return this.position;
   }
 
-  push(frame: Float32Array, probability: number): EndpointEvent[] {
+  /** `minSpeechMs` overrides the option for this frame (a reply is playing: a shorter word is a barge-in). */
+  push(frame: Float32Array, probability: number, minSpeechMs = this.options.minSpeechMs): EndpointEvent[] {
     const events: EndpointEvent[] = [];
     const frameStart = this.position;
     const frameEnd = frameStart + frame.length;
@@ -79,7 +80,7 @@ export class Endpointer {
     }
 
     if (this.state === 'onset') {
-      if (this.ms(this.speechSamples) >= o.minSpeechMs) {
+      if (this.ms(this.speechSamples) >= minSpeechMs) {
         this.state = 'speech';
         events.push({ type: 'speech-start', startSample: this.startSample });
       } else if (this.ms(frameEnd - this.lastSpeechEnd) >= o.endSilenceMs / 2) {

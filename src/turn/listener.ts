@@ -1,6 +1,8 @@
 import { PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
 import { createStreamResampler, type StreamResampler } from '../audio/resample.js';
-import { EchoGate } from './echo-gate.js';
+import { EchoCanceller } from './echo-canceller.js';
+import type { EchoCancellerOptions } from './echo-canceller-options.js';
+import { EchoGate, type EchoRemoval } from './echo-gate.js';
 import type { DuplexMode, EchoGateOptions } from './echo-gate-options.js';
 import { Endpointer } from './endpointer.js';
 import { defaultEndpointingOptions, type EndpointingOptions } from './endpointing-options.js';
@@ -36,6 +38,9 @@ export interface ListenerOptions {
   endpointing?: Partial<EndpointingOptions>;
   duplex: DuplexMode;
   echoGate?: Partial<EchoGateOptions>;
+  echoCanceller?: Partial<EchoCancellerOptions>;
+  /** While a reply is playing, speech this long opens an utterance (a barge-in); otherwise the endpointing's. */
+  bargeInMinSpeechMs?: number;
 }
 
 export const samplesToMs = (samples: number) => (samples / PIPELINE_SAMPLE_RATE) * 1000;
@@ -48,7 +53,8 @@ export const samplesToMs = (samples: number) => (samples / PIPELINE_SAMPLE_RATE)
 export class Listener {
   private readonly endpointing: EndpointingOptions;
   private readonly endpointer: Endpointer;
-  private readonly echoGate: EchoGate;
+  /** Takes earshot's own voice out of the microphone: the adaptive canceller ('aec') or the gate ('gate'). */
+  private readonly echo: EchoRemoval;
   /** Frames are heard strictly in order, one at a time: the VAD and the endpointer carry state. */
   private readonly frames = new SerialRunner();
   private carry = new Float32Array(0);
@@ -64,7 +70,7 @@ export class Listener {
   ) {
     this.endpointing = withDefaults(defaultEndpointingOptions, options.endpointing);
     this.endpointer = new Endpointer(this.endpointing);
-    this.echoGate = new EchoGate(options.echoGate);
+    this.echo = options.duplex === 'aec' ? new EchoCanceller(options.echoCanceller) : new EchoGate(options.echoGate);
   }
 
   /** True while a user utterance is open. */
@@ -87,7 +93,7 @@ export class Listener {
   played(samples: Float32Array, sampleRate: number, playedAt: number): void {
     let r = this.playedResamplers.get(sampleRate);
     if (!r) this.playedResamplers.set(sampleRate, (r = createStreamResampler(sampleRate, PIPELINE_SAMPLE_RATE)));
-    void r.then((resampler) => this.echoGate.addPlayed(resampler.push(samples), playedAt));
+    void r.then((resampler) => this.echo.addPlayed(resampler.push(samples), playedAt));
   }
 
   /** Waits for every queued block, then closes an open utterance as if silence followed. */
@@ -142,16 +148,19 @@ export class Listener {
     const startedAt = Math.max(endAt, performance.now());
     let frame = raw;
     let userPossible = true;
-    const ownVoiceAudible = this.hooks.replyAudible() || this.echoGate.isActive(endAt, raw.length);
-    if (ownVoiceAudible && this.options.duplex === 'half') {
+    const duplex = this.options.duplex;
+    const ownVoiceAudible = this.hooks.replyAudible() || this.echo.isActive(endAt, raw.length);
+    if (ownVoiceAudible && duplex === 'half') {
       userPossible = false;
-    } else if (ownVoiceAudible && this.options.duplex === 'gate') {
-      const { residual, userLikely } = this.echoGate.cancel(raw, endAt);
+    } else if (duplex === 'aec' || (ownVoiceAudible && duplex === 'gate')) {
+      // The canceller hears every frame: it keeps the microphone's clock and the room it has learnt.
+      const { residual, userLikely } = this.echo.cancel(raw, endAt);
       frame = residual;
       userPossible = userLikely;
     }
     const p = await this.vad.process(frame);
-    for (const e of this.endpointer.push(frame, userPossible ? p : 0)) {
+    const minSpeechMs = this.hooks.replyAudible() ? this.options.bargeInMinSpeechMs : undefined;
+    for (const e of this.endpointer.push(frame, userPossible ? p : 0, minSpeechMs)) {
       if (e.type === 'speech-start') {
         this.hooks.speechStart(e.startSample);
         continue;

@@ -16,6 +16,15 @@ export async function fliteSpeech(text: string, voice = 'slt'): Promise<Float32A
   return resample(d.samples, d.sampleRate, PIPELINE_SAMPLE_RATE);
 }
 
+/** Speech from Debian's espeak-ng (22.05 kHz), as mono float32 at 16 kHz. */
+export async function espeakSpeech(text: string, voice = 'en-us'): Promise<Float32Array> {
+  mkdirSync(FIXTURE_DIR, { recursive: true });
+  const file = join(FIXTURE_DIR, `espeak-${voice}-${text.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.wav`);
+  if (!existsSync(file)) execFileSync('espeak-ng', ['-v', voice, '-w', file, text]);
+  const d = decodeWav(readFileSync(file));
+  return resample(d.samples, d.sampleRate, PIPELINE_SAMPLE_RATE);
+}
+
 /** Speech with the silence flite puts around it cut off. */
 export async function trimmedSpeech(text: string, voice = 'slt'): Promise<Float32Array> {
   const pcm = await fliteSpeech(text, voice);

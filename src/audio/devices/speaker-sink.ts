@@ -178,6 +178,7 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
         produce(end);
         const block = framesAt(written, end);
         const placed = await this.writeBlock(block);
+        if (placed === 'held') continue;
         if (!placed) break; // device failed: reported as 'error'; the reply continues without sound
         mine.push(placed);
         written = end;
@@ -218,9 +219,14 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
     await this.drop();
   }
 
-  /** Writes one block; resolves with where it sits on the listener's clock, or undefined if the device failed. */
-  private writeBlock(block: Float32Array): Promise<WrittenBlock | undefined> {
-    const run = async (): Promise<WrittenBlock | undefined> => {
+  /**
+   * Writes one block; resolves with where it sits on the listener's clock, undefined if the device failed, or
+   * 'held' when a pause came first: a write queued behind the pause's drop must not reach the device (it would
+   * open a new stream and play on while the sink is meant to be silent).
+   */
+  private writeBlock(block: Float32Array): Promise<WrittenBlock | undefined | 'held'> {
+    const run = async (): Promise<WrittenBlock | undefined | 'held'> => {
+      if (this.gate.paused) return 'held';
       const speaker = this.open();
       if (!speaker) return undefined;
       const samples = float32ToInt16(block);

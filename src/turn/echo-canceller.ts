@@ -1,0 +1,219 @@
+import { DelayEstimator } from '../audio/aec/delay-estimator.js';
+import { ReferenceTimeline, slotAt } from '../audio/aec/reference-timeline.js';
+import { ResidualEchoSuppressor } from '../audio/aec/residual-echo-suppressor.js';
+import { TwoPathCanceller } from '../audio/aec/two-path-canceller.js';
+import { withDefaults } from '../util/with-defaults.js';
+import { defaultEchoCancellerOptions, type EchoCancellerOptions } from './echo-canceller-options.js';
+import type { EchoRemoval } from './echo-gate.js';
+
+const RATE = 16_000;
+/** Filter block: 16 ms. */
+const BLOCK = 256;
+/** Microphone compared per delay estimate, and how often one is made while earshot speaks. */
+const DELAY_WINDOW = RATE;
+const ESTIMATE_EVERY = RATE / 4;
+/** A quarter second at -50 dBFS: enough sound in each signal to correlate them. */
+const ENOUGH_SOUND = 1e-5 * (RATE / 4);
+/** A delay must stand out of the correlation this clearly, twice in a row, to be taken. */
+const MIN_CLARITY = 6;
+/** Taps kept before the direct sound, so a delay that wobbles a little stays inside the filter. */
+const PRE_MARGIN = 256;
+/** Arrival times late by more than this for LATE_FOR_MS mean samples were lost: the clock is set again. */
+const LATE_SLOTS = slotAt(50);
+const LATE_FOR_MS = 1000;
+/** Until what is left is this far below the microphone, dB, the canceller has not learnt the room yet. */
+const CONVERGED_DB = -6;
+/** A frame whose leftover is this far above the usual, dB, is not taken as a sample of how much echo is left. */
+const OUTLIER_DB = 6;
+/** The user must be at least this loud against the usual echo level, dB, not just against what is left. */
+const USER_FLOOR_DB = -15;
+/** Below this mean square (-70 dBFS) a frame is silence, whatever the ratios say. */
+const SILENCE = 1e-7;
+
+/**
+ * Takes earshot's own voice out of the microphone with an adaptive filter fed with exactly what the speaker
+ * played. It lays the played audio on the clock (ReferenceTimeline), places each microphone frame on the same
+ * clock from its arrival time, finds the echo's delay (DelayEstimator) and follows it, and cancels what the
+ * room made of the reference (TwoPathCanceller). A frame is said to be the user when what is left stands
+ * clearly above the echo the canceller is known to leave behind.
+ */
+export class EchoCanceller implements EchoRemoval {
+  private readonly options: EchoCancellerOptions;
+  private readonly timeline = new ReferenceTimeline();
+  private readonly canceller: TwoPathCanceller;
+  private suppressor: ResidualEchoSuppressor | undefined;
+  private readonly estimator: DelayEstimator;
+  private readonly maxDelay: number;
+  private readonly span: number;
+  private readonly micHistory = new Float32Array(DELAY_WINDOW);
+  private readonly refWindow: Float32Array;
+  private readonly refBlock = new Float32Array(BLOCK);
+  /** Clock slot of microphone sample 0, from the earliest arrivals seen. */
+  private micOffset: number | undefined;
+  private micSamples = 0;
+  private lateSince: number | undefined;
+  private sinceEstimate = 0;
+  private candidate: number | undefined;
+  private delay: number | undefined;
+  private bulk = 0;
+  /** Blocks fed since the reference was last active: after a filter span of silence there is nothing to cancel. */
+  private quietBlocks = Infinity;
+  /** Usual ratio of what is left to what came in while earshot speaks, dB: the echo cancellation leaves. */
+  private leakDb = 0;
+  /** Usual microphone level while earshot speaks (mean square). */
+  private echoLevel = 0;
+
+
+  constructor(options: Partial<EchoCancellerOptions> = {}) {
+    this.options = withDefaults(defaultEchoCancellerOptions, options);
+    const partitions = Math.max(1, Math.round((this.options.tailMs / 1000) * RATE / BLOCK));
+    this.canceller = new TwoPathCanceller({ blockSize: BLOCK, partitions, step: this.options.step });
+    this.maxDelay = slotAt(this.options.maxDelayMs);
+    this.span = partitions * BLOCK;
+    this.estimator = new DelayEstimator(DELAY_WINDOW, this.maxDelay);
+    this.refWindow = new Float32Array(DELAY_WINDOW + this.maxDelay);
+  }
+
+  /** The echo's delay behind the reported playback time, ms, once found. */
+  get delayMs(): number | undefined {
+    return this.delay === undefined ? undefined : (this.delay / RATE) * 1000;
+  }
+
+  /** Echo return loss enhancement the canceller currently reaches, dB (0 before it has learnt anything). */
+  get erleDb(): number {
+    return -this.leakDb;
+  }
+
+  addPlayed(block: Float32Array, playedAt: number): void {
+    this.timeline.add(block, playedAt);
+  }
+
+  isActive(endAt: number, frameLength: number): boolean {
+    return this.timeline.soundSince(this.frameStartSlot(endAt, frameLength) - this.maxDelay - this.span);
+  }
+
+  cancel(frame: Float32Array, endAt: number): { residual: Float32Array; userLikely: boolean } {
+    const start = this.place(endAt, frame.length);
+    this.remember(frame);
+    const active = this.timeline.soundSince(start - this.maxDelay - this.span);
+    if (active) this.trackDelay(start, frame.length);
+    if (this.delay === undefined) return { residual: frame, userLikely: !active };
+
+    const residual = new Float32Array(frame.length);
+    let left = 0;
+    for (let b = 0; b + BLOCK <= frame.length; b += BLOCK) {
+      const mic = frame.subarray(b, b + BLOCK);
+      const out = residual.subarray(b, b + BLOCK);
+      this.timeline.read(start + b - this.bulk, this.refBlock);
+      if (!active && this.quietBlocks > this.span / BLOCK) {
+        out.set(mic);
+        continue;
+      }
+      this.quietBlocks = active ? 0 : this.quietBlocks + 1;
+      left += this.canceller.process(mic, this.refBlock, out).residual;
+    }
+    // A frame that is not a whole number of blocks keeps its tail as it came (the listener's frames are 512).
+    residual.set(frame.subarray(residual.length - (frame.length % BLOCK)), frame.length - (frame.length % BLOCK));
+    if (!active) return { residual, userLikely: true };
+    const userLikely = this.judge(meanSquareOf(frame), left / frame.length);
+    return { residual: this.suppress(frame, residual), userLikely };
+  }
+
+  /**
+   * Whether a frame of microphone level `mic` with `left` after cancelling holds the user: what is left must
+   * stand `userMarginDb` above what cancelling usually leaves, and be a fair share of the usual echo level.
+   * Frames that look like echo teach both usual values; louder ones (likely the user) teach nothing.
+   */
+  private judge(mic: number, left: number): boolean {
+    if (mic < SILENCE) return false;
+    const ratioDb = 10 * Math.log10(Math.max(left, 1e-12) / mic);
+    if (ratioDb < this.leakDb + OUTLIER_DB) {
+      this.leakDb += (ratioDb < this.leakDb ? 0.2 : 0.05) * (ratioDb - this.leakDb);
+      this.echoLevel += 0.05 * (mic - this.echoLevel);
+      return false;
+    }
+    if (this.leakDb > CONVERGED_DB || left < SILENCE) return false;
+    return ratioDb > this.leakDb + this.options.userMarginDb && left > 10 ** (USER_FLOOR_DB / 10) * this.echoLevel;
+  }
+
+  /** The linear filter's output with the echo it left suppressed as well (the echo it removed is mic − residual). */
+  private suppress(frame: Float32Array, residual: Float32Array): Float32Array {
+    if (this.suppressor?.frameSize !== frame.length) this.suppressor = new ResidualEchoSuppressor(frame.length);
+    const removed = new Float32Array(frame.length);
+    for (let i = 0; i < frame.length; i++) removed[i] = frame[i] - residual[i];
+    return this.suppressor.process(residual, removed);
+  }
+
+  /** Clock slot of the frame's first sample, keeping the microphone's own sample count as the truth. */
+  private place(endAt: number, length: number): number {
+    const measured = this.frameStartSlot(endAt, length, false);
+    if (this.micOffset === undefined) this.micOffset = measured - this.micSamples;
+    const late = measured - (this.micOffset + this.micSamples);
+    // Arrival jitter only ever makes a frame late, so the earliest arrival shows where the samples really are.
+    // Once the filter has learnt the echo on this clock, small moves would only misalign it: what is left of
+    // the clock's error is part of the delay the filter already models.
+    if (late < 0 && this.delay === undefined) this.micOffset += late;
+    if (late > LATE_SLOTS) {
+      this.lateSince ??= endAt;
+      if (endAt - this.lateSince > LATE_FOR_MS) {
+        this.micOffset += late;
+        this.lateSince = undefined;
+      }
+    } else {
+      this.lateSince = undefined;
+    }
+    const start = this.micOffset + this.micSamples;
+    this.micSamples += length;
+    return start;
+  }
+
+  private frameStartSlot(endAt: number, length: number, placed = true): number {
+    if (placed && this.micOffset !== undefined) return this.micOffset + this.micSamples;
+    return slotAt(endAt) - length;
+  }
+
+  private remember(frame: Float32Array): void {
+    const n = Math.min(frame.length, DELAY_WINDOW);
+    this.micHistory.copyWithin(0, n);
+    this.micHistory.set(frame.subarray(frame.length - n), DELAY_WINDOW - n);
+  }
+
+  private trackDelay(frameStart: number, frameLength: number): void {
+    const endSlot = frameStart + frameLength;
+    this.sinceEstimate += frameLength;
+    // Until a delay is known nothing is cancelled: look twice as often then.
+    if (this.sinceEstimate < (this.delay === undefined ? ESTIMATE_EVERY / 2 : ESTIMATE_EVERY)) return;
+    this.sinceEstimate = 0;
+    this.timeline.read(endSlot - DELAY_WINDOW - this.maxDelay, this.refWindow);
+    // A quarter second of sound in each is enough to correlate; the rest of the window may still be silence.
+    if (sumOfSquares(this.refWindow) < ENOUGH_SOUND || sumOfSquares(this.micHistory) < ENOUGH_SOUND) return;
+    const { samples, clarity } = this.estimator.estimate(this.micHistory, this.refWindow);
+    if (clarity < MIN_CLARITY) return;
+    const agrees = this.candidate !== undefined && Math.abs(this.candidate - samples) <= 8;
+    this.candidate = samples;
+    // The first delay is taken from one very clear peak: every block before it goes uncancelled.
+    if (agrees || (this.delay === undefined && clarity >= 2 * MIN_CLARITY)) this.follow(samples);
+  }
+
+  /** A new delay inside the filter's reach is left to the filter; one outside it moves the filter and restarts it. */
+  private follow(delay: number): void {
+    const offset = delay - this.bulk;
+    if (this.delay === undefined || offset < PRE_MARGIN / 4 || offset > this.span / 4) {
+      this.bulk = Math.max(0, delay - PRE_MARGIN);
+      this.canceller.reset();
+      this.suppressor?.reset();
+      this.leakDb = 0;
+    }
+    this.delay = delay;
+  }
+}
+
+function meanSquareOf(x: Float32Array): number {
+  return sumOfSquares(x) / x.length;
+}
+
+function sumOfSquares(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return s;
+}
