@@ -6,7 +6,7 @@ import { benchLlm } from './llm.js';
 import { benchPipeline } from './pipeline.js';
 import { benchStt, ensureElevenSecondClip } from './stt.js';
 import { benchTts } from './tts.js';
-import { benchGatedVad, benchVad } from './vad.js';
+import { benchEchoVad, benchVad } from './vad.js';
 
 /**
  * `npm run bench`: each engine on fixed inputs, with the speed of a reference measured in the same run, so
@@ -22,11 +22,13 @@ async function main(): Promise<void> {
   if (want('vad')) {
     const v = await benchVad(clip);
     console.log(`VAD   Silero v5: ${v.msPerSecondOfAudio.toFixed(2)} ms per second of audio (${v.audioSeconds.toFixed(1)} s clip)`);
-    const g = await benchGatedVad(clip);
-    console.log(
-      `VAD   while speaking (echo gate + Silero): ${g.gatedMsPerSecond.toFixed(2)} ms per second of audio ` +
-        `(${(g.coreShare * 100).toFixed(1)}% of one core; Silero alone ${g.vadMsPerSecond.toFixed(2)})`,
-    );
+    for (const mode of ['gate', 'aec'] as const) {
+      const g = await benchEchoVad(clip, mode);
+      console.log(
+        `VAD   while speaking (echo ${mode === 'aec' ? 'canceller' : 'gate'} + Silero): ${g.totalMsPerSecond.toFixed(2)} ms per second of audio ` +
+          `(${(g.coreShare * 100).toFixed(1)}% of one core, target <= 10%; Silero alone ${g.vadMsPerSecond.toFixed(2)})`,
+      );
+    }
   }
   if (want('stt')) {
     const modelPath = join(cache, 'whisper-scripted-tiny.en.bin');

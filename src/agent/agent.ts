@@ -137,7 +137,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
 
   /**
    * Reply audio as it reaches the listener, for a host that plays the 'audio' events itself: with it, the
-   * 'gate' duplex mode can tell earshot's own voice in the microphone from the user's. A sink given in the
+   * 'aec' and 'gate' duplex modes can tell earshot's own voice in the microphone from the user's. A sink given in the
    * options reports this by itself.
    */
   pushPlayedAudio(samples: Float32Array, sampleRate: number, playedAt: number = performance.now()): void {

@@ -12,10 +12,18 @@ const BLOCK = 256;
 /** Microphone compared per delay estimate, and how often one is made while earshot speaks. */
 const DELAY_WINDOW = RATE;
 const ESTIMATE_EVERY = RATE / 4;
+const QUICK_WINDOW = RATE / 2;
+/** Earshot's voice heard this long without a trace of it in the microphone means there is no echo path. */
+const NO_ECHO_AFTER = RATE;
 /** A quarter second at -50 dBFS: enough sound in each signal to correlate them. */
 const ENOUGH_SOUND = 1e-5 * (RATE / 4);
 /** A delay must stand out of the correlation this clearly, twice in a row, to be taken. */
 const MIN_CLARITY = 6;
+/**
+ * A change of the delay this large (12 ms) at once is a jump of the clocks; smaller differences between
+ * estimates are their own scatter, which the filter's span absorbs.
+ */
+const JUMP = 192;
 /** Taps kept before the direct sound, so a delay that wobbles a little stays inside the filter. */
 const PRE_MARGIN = 256;
 /** Arrival times late by more than this for LATE_FOR_MS mean samples were lost: the clock is set again. */
@@ -25,6 +33,8 @@ const LATE_FOR_MS = 1000;
 const CONVERGED_DB = -6;
 /** A frame whose leftover is this far above the usual, dB, is not taken as a sample of how much echo is left. */
 const OUTLIER_DB = 6;
+/** Microphone this far above the echo the reference usually makes, dB, before a frame can be a person. */
+const ABOVE_ECHO_DB = 1.5;
 /** The user must be at least this loud against the usual echo level, dB, not just against what is left. */
 const USER_FLOOR_DB = -15;
 /** Below this mean square (-70 dBFS) a frame is silence, whatever the ratios say. */
@@ -43,6 +53,14 @@ export class EchoCanceller implements EchoRemoval {
   private readonly canceller: TwoPathCanceller;
   private suppressor: ResidualEchoSuppressor | undefined;
   private readonly estimator: DelayEstimator;
+  /** A quicker look (half the window) when frames suddenly stand out: a person, or the clocks jumped? */
+  private readonly quickEstimator: DelayEstimator;
+  private readonly quickRefWindow: Float32Array;
+  /** Frames in a row that stood out of the echo, and when the last quick look was taken (microphone samples). */
+  private standingOut = 0;
+  private lastQuickLook = -Infinity;
+  /** A new delay one quick look saw; a second look that agrees makes it a jump. */
+  private suspectedDelay: number | undefined;
   private readonly maxDelay: number;
   private readonly span: number;
   private readonly micHistory = new Float32Array(DELAY_WINDOW);
@@ -55,6 +73,11 @@ export class EchoCanceller implements EchoRemoval {
   private sinceEstimate = 0;
   private candidate: number | undefined;
   private delay: number | undefined;
+  /**
+   * Microphone heard while earshot spoke with no trace of its voice in it, samples: after NO_ECHO_AFTER of
+   * it there is no echo path to fear (a headset, speakers far away), and the user is heard as in full duplex.
+   */
+  private echoFreeSamples = 0;
   private bulk = 0;
   /** Blocks fed since the reference was last active: after a filter span of silence there is nothing to cancel. */
   private quietBlocks = Infinity;
@@ -62,6 +85,10 @@ export class EchoCanceller implements EchoRemoval {
   private leakDb = 0;
   /** Usual microphone level while earshot speaks (mean square). */
   private echoLevel = 0;
+  /** Usual microphone level against the reference's, dB (the room's echo return), and the reference's level now. */
+  private returnDb = 0;
+  private refLevel = 0;
+  private refFrame = new Float32Array(0);
 
 
   constructor(options: Partial<EchoCancellerOptions> = {}) {
@@ -71,6 +98,8 @@ export class EchoCanceller implements EchoRemoval {
     this.maxDelay = slotAt(this.options.maxDelayMs);
     this.span = partitions * BLOCK;
     this.estimator = new DelayEstimator(DELAY_WINDOW, this.maxDelay);
+    this.quickEstimator = new DelayEstimator(QUICK_WINDOW, this.maxDelay);
+    this.quickRefWindow = new Float32Array(QUICK_WINDOW + this.maxDelay);
     this.refWindow = new Float32Array(DELAY_WINDOW + this.maxDelay);
   }
 
@@ -97,10 +126,9 @@ export class EchoCanceller implements EchoRemoval {
     this.remember(frame);
     const active = this.timeline.soundSince(start - this.maxDelay - this.span);
     if (active) this.trackDelay(start, frame.length);
-    if (this.delay === undefined) return { residual: frame, userLikely: !active };
+    if (this.delay === undefined) return { residual: frame, userLikely: !active || this.echoFreeSamples >= NO_ECHO_AFTER };
 
     const residual = new Float32Array(frame.length);
-    let left = 0;
     for (let b = 0; b + BLOCK <= frame.length; b += BLOCK) {
       const mic = frame.subarray(b, b + BLOCK);
       const out = residual.subarray(b, b + BLOCK);
@@ -110,13 +138,46 @@ export class EchoCanceller implements EchoRemoval {
         continue;
       }
       this.quietBlocks = active ? 0 : this.quietBlocks + 1;
-      left += this.canceller.process(mic, this.refBlock, out).residual;
+      this.canceller.process(mic, this.refBlock, out);
     }
     // A frame that is not a whole number of blocks keeps its tail as it came (the listener's frames are 512).
     residual.set(frame.subarray(residual.length - (frame.length % BLOCK)), frame.length - (frame.length % BLOCK));
     if (!active) return { residual, userLikely: true };
-    const userLikely = this.judge(meanSquareOf(frame), left / frame.length);
-    return { residual: this.suppress(frame, residual), userLikely };
+    const cleaned = this.suppress(frame, residual);
+    if (this.refFrame.length !== frame.length) this.refFrame = new Float32Array(frame.length);
+    this.timeline.read(start - this.delay, this.refFrame);
+    // The reference's level with a decay of 1 dB per frame: a room goes on sounding after the voice stops.
+    this.refLevel = Math.max(meanSquareOf(this.refFrame), 0.8 * this.refLevel);
+    const userLikely = this.judge(meanSquareOf(frame), meanSquareOf(cleaned));
+    this.standingOut = userLikely ? this.standingOut + 1 : 0;
+    if (this.standingOut >= 2 && this.clocksJumped(start + frame.length)) return { residual: cleaned, userLikely: false };
+    return { residual: cleaned, userLikely };
+  }
+
+  /**
+   * Frames that suddenly stand out are either the user or earshot's own voice at a new delay (a device that
+   * restarted at another latency, microphone samples lost), which the filter no longer cancels. Short looks
+   * at the last half second tell them apart: a clear echo at another delay is suspected a jump, and a second
+   * look that agrees makes the filter follow it at once, before the "user" lasts long enough to interrupt.
+   * While a jump is suspected the frames do not count as the user.
+   */
+  private clocksJumped(endSlot: number): boolean {
+    if (this.delay === undefined) return false;
+    if (this.micSamples - this.lastQuickLook < QUICK_WINDOW / 4) return this.suspectedDelay !== undefined;
+    this.lastQuickLook = this.micSamples;
+    this.timeline.read(endSlot - QUICK_WINDOW - this.maxDelay, this.quickRefWindow);
+    const { samples, clarity } = this.quickEstimator.estimate(this.micHistory.subarray(DELAY_WINDOW - QUICK_WINDOW), this.quickRefWindow);
+    if (clarity < MIN_CLARITY || Math.abs(samples - this.delay) < JUMP) {
+      this.suspectedDelay = undefined;
+      return false;
+    }
+    if (this.suspectedDelay !== undefined && Math.abs(samples - this.suspectedDelay) <= PRE_MARGIN / 4) {
+      this.suspectedDelay = undefined;
+      this.follow(samples, endSlot);
+    } else {
+      this.suspectedDelay = samples;
+    }
+    return true;
   }
 
   /**
@@ -126,13 +187,19 @@ export class EchoCanceller implements EchoRemoval {
    */
   private judge(mic: number, left: number): boolean {
     if (mic < SILENCE) return false;
+    // Louder than the echo this much of the playing reference usually makes: someone else adds to it. This
+    // holds even while the filter fails (a jump of the delay, a room that changed), when the leftover alone
+    // cannot tell echo from a person.
+    const louderDb = 10 * Math.log10(mic / Math.max(this.refLevel, 1e-12));
+    const aboveEcho = louderDb > this.returnDb + ABOVE_ECHO_DB;
     const ratioDb = 10 * Math.log10(Math.max(left, 1e-12) / mic);
     if (ratioDb < this.leakDb + OUTLIER_DB) {
       this.leakDb += (ratioDb < this.leakDb ? 0.2 : 0.05) * (ratioDb - this.leakDb);
       this.echoLevel += 0.05 * (mic - this.echoLevel);
+      if (this.refLevel > SILENCE) this.returnDb += 0.05 * (louderDb - this.returnDb);
       return false;
     }
-    if (this.leakDb > CONVERGED_DB || left < SILENCE) return false;
+    if (this.leakDb > CONVERGED_DB || left < SILENCE || !aboveEcho) return false;
     return ratioDb > this.leakDb + this.options.userMarginDb && left > 10 ** (USER_FLOOR_DB / 10) * this.echoLevel;
   }
 
@@ -186,25 +253,54 @@ export class EchoCanceller implements EchoRemoval {
     this.sinceEstimate = 0;
     this.timeline.read(endSlot - DELAY_WINDOW - this.maxDelay, this.refWindow);
     // A quarter second of sound in each is enough to correlate; the rest of the window may still be silence.
-    if (sumOfSquares(this.refWindow) < ENOUGH_SOUND || sumOfSquares(this.micHistory) < ENOUGH_SOUND) return;
+    const refEnergy = sumOfSquares(this.refWindow);
+    if (refEnergy < ENOUGH_SOUND) return;
+    const micEnergy = sumOfSquares(this.micHistory);
+    // A microphone 30 dB below what was played, with no trace of it: nothing of earshot's voice comes back.
+    if (micEnergy < Math.max(ENOUGH_SOUND, 1e-3 * refEnergy)) {
+      this.echoFreeSamples += ESTIMATE_EVERY / 2;
+      return;
+    }
     const { samples, clarity } = this.estimator.estimate(this.micHistory, this.refWindow);
     if (clarity < MIN_CLARITY) return;
+    this.echoFreeSamples = 0;
     const agrees = this.candidate !== undefined && Math.abs(this.candidate - samples) <= 8;
     this.candidate = samples;
     // The first delay is taken from one very clear peak: every block before it goes uncancelled.
-    if (agrees || (this.delay === undefined && clarity >= 2 * MIN_CLARITY)) this.follow(samples);
+    if (agrees || (this.delay === undefined && clarity >= 2 * MIN_CLARITY)) this.follow(samples, frameStart);
   }
 
-  /** A new delay inside the filter's reach is left to the filter; one outside it moves the filter and restarts it. */
-  private follow(delay: number): void {
+  /**
+   * The first delay places the filter. A jump (a device that restarted at another latency, microphone samples
+   * lost) moves the reference by the same amount and keeps what the filter learnt: the room did not change,
+   * only the clocks did. A slow drift is followed by the filter itself until it nears the filter's edge.
+   */
+  private follow(delay: number, nextSlot: number): void {
+    const previous = this.delay;
+    this.delay = delay;
+    const jump = previous === undefined ? 0 : delay - previous;
+    if (previous !== undefined && Math.abs(jump) >= JUMP && this.bulk + jump >= 0) {
+      this.bulk += jump;
+      this.canceller.realign(this.pastReference(nextSlot));
+      return;
+    }
     const offset = delay - this.bulk;
-    if (this.delay === undefined || offset < PRE_MARGIN / 4 || offset > this.span / 4) {
+    if (previous === undefined || offset < PRE_MARGIN / 4 || offset > this.span / 4) {
       this.bulk = Math.max(0, delay - PRE_MARGIN);
       this.canceller.reset();
       this.suppressor?.reset();
       this.leakDb = 0;
     }
-    this.delay = delay;
+  }
+
+  /** The reference blocks the filter spans before slot `nextSlot`, oldest first, at the current alignment. */
+  private pastReference(nextSlot: number): Float32Array[] {
+    const n = this.canceller.partitions;
+    return Array.from({ length: n }, (_, i) => {
+      const block = new Float32Array(BLOCK);
+      this.timeline.read(nextSlot - this.bulk - (n - i) * BLOCK, block);
+      return block;
+    });
   }
 }
 

@@ -32,6 +32,8 @@ export interface ListenerHooks {
   frame(): void;
   /** True while a reply is being played, so the microphone may carry earshot's own voice. */
   replyAudible(): boolean;
+  /** Each 16 kHz frame as it came in and as the VAD heard it (earshot's own voice taken out), e.g. to meter echo cancellation. */
+  heard?(raw: Float32Array, cleaned: Float32Array): void;
 }
 
 export interface ListenerOptions {
@@ -158,6 +160,7 @@ export class Listener {
       frame = residual;
       userPossible = userLikely;
     }
+    this.hooks.heard?.(raw, frame);
     const p = await this.vad.process(frame);
     const minSpeechMs = this.hooks.replyAudible() ? this.options.bargeInMinSpeechMs : undefined;
     for (const e of this.endpointer.push(frame, userPossible ? p : 0, minSpeechMs)) {

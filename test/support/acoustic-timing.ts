@@ -52,17 +52,17 @@ export function silenceStartIndex(samples: Float32Array, rate: number, from: num
 
 /**
  * Where `needle` (played into a sink) sits in `haystack` (that sink's monitor, with other sound mixed in): the
- * offset with the highest normalized correlation, searched from `from` on. A coarse search on a 4x decimated
- * signal, then the exact sample around it.
+ * offset in [from, to] with the highest normalized correlation. A coarse search on a 4x decimated signal,
+ * then the exact sample around it.
  */
-export function locate(haystack: Float32Array, needle: Float32Array, from = 0): number {
+export function locate(haystack: Float32Array, needle: Float32Array, from = 0, to = haystack.length): number {
   const D = 4;
   const h = decimate(haystack, D);
   const nd = decimate(needle, D);
   const nNorm = Math.sqrt(energy(nd, 0, nd.length));
   let best = -Infinity;
   let bestAt = 0;
-  for (let s = Math.floor(from / D); s + nd.length <= h.length; s++) {
+  for (let s = Math.floor(from / D); s <= Math.floor(to / D) && s + nd.length <= h.length; s++) {
     let dot = 0;
     for (let i = 0; i < nd.length; i++) dot += h[s + i] * nd[i];
     const score = dot / (nNorm * Math.sqrt(energy(h, s, nd.length)) + 1e-9);

@@ -10,16 +10,6 @@ export interface TwoPathCancellerOptions {
   step: number;
 }
 
-/** Energies of one processed block, for the caller's own decisions (sum of squares). */
-export interface BlockEnergies {
-  mic: number;
-  residual: number;
-  /** The echo the kept filter predicted. */
-  echo: number;
-  /** The reference block. */
-  reference: number;
-}
-
 /**
  * A linear echo canceller on two aligned streams (microphone and the reference delayed by the bulk delay).
  * Two filters run side by side (the two-path scheme): a background filter adapts on every block, and the
@@ -80,15 +70,30 @@ export class TwoPathCanceller {
     this.foregroundEnergy = this.backgroundEnergy = 0;
   }
 
+  /** Number of past reference blocks the filter spans. */
+  get partitions(): number {
+    return this.history.length;
+  }
+
+  /**
+   * The reference moved against the microphone (a clock jumped) while the room stayed the same: the taps are
+   * kept, and the reference history is laid anew from `pastReference` (the blocks before the next one,
+   * oldest first, at the new alignment), so the filter predicts the echo at once.
+   */
+  realign(pastReference: readonly Float32Array[]): void {
+    for (const h of this.history) h.fill(0);
+    this.window.fill(0);
+    for (const block of pastReference) this.pushReference(block);
+  }
+
   /**
    * Cancels one block: `mic` minus the echo of `reference` (both `blockSize` long, aligned) into `out`.
-   * Returns the block's energies.
    */
-  process(mic: Float32Array, reference: Float32Array, out: Float32Array): BlockEnergies {
+  process(mic: Float32Array, reference: Float32Array, out: Float32Array): void {
     const n = this.blockSize;
     const refEnergy = this.pushReference(reference);
 
-    const echo = this.filterInto(this.foreground, mic, this.foregroundError);
+    this.filterInto(this.foreground, mic, this.foregroundError);
     this.filterInto(this.background, mic, this.backgroundError);
 
     // Normalized by the reference power in each bin over the whole filter span, smoothed a little.
@@ -108,11 +113,9 @@ export class TwoPathCanceller {
       this.background.adapt(this.history, this.errorSpectrum, this.step);
     }
 
-    let micEnergy = 0;
     let fe = 0;
     let be = 0;
     for (let i = 0; i < n; i++) {
-      micEnergy += mic[i] * mic[i];
       fe += this.foregroundError[i] * this.foregroundError[i];
       be += this.backgroundError[i] * this.backgroundError[i];
     }
@@ -120,9 +123,6 @@ export class TwoPathCanceller {
     this.backgroundEnergy = 0.6 * this.backgroundEnergy + 0.4 * be;
     out.set(this.foregroundError);
     if (refEnergy > 0) this.choosePath();
-    let residual = 0;
-    for (let i = 0; i < n; i++) residual += out[i] * out[i];
-    return { mic: micEnergy, residual, echo, reference: refEnergy };
   }
 
   /** Slides the reference window on by one block and transforms it; returns the block's energy. */
@@ -140,19 +140,13 @@ export class TwoPathCanceller {
     return energy;
   }
 
-  /** Runs `filter` over the current history and writes mic − prediction into `error`; returns the prediction's energy. */
-  private filterInto(filter: PartitionedFilter, mic: Float32Array, error: Float32Array): number {
+  /** Runs `filter` over the current history and writes mic − prediction into `error`. */
+  private filterInto(filter: PartitionedFilter, mic: Float32Array, error: Float32Array): void {
     const n = this.blockSize;
     filter.predict(this.history, this.spectrum);
     this.fft.inverse(this.spectrum, this.time);
-    let energy = 0;
     // Overlap-save: the last half of the circular output is the linear convolution.
-    for (let i = 0; i < n; i++) {
-      const y = this.time[n + i];
-      energy += y * y;
-      error[i] = mic[i] - y;
-    }
-    return energy;
+    for (let i = 0; i < n; i++) error[i] = mic[i] - this.time[n + i];
   }
 
   private errorSpectrumOf(error: Float32Array): void {

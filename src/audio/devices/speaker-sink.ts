@@ -17,8 +17,10 @@ export interface SpeakerSinkOptions {
   /** Rate the device is opened at; TTS audio is resampled to it with libsamplerate. Default: 48000. */
   sampleRate?: number;
   /**
-   * Audio written ahead of what the listener has heard, ms. Whatever sits in the device buffer still plays
-   * after a stop unless dropped, and a stall of the event loop longer than this is a gap. Default: 60.
+   * Audio written ahead of what the listener has heard, ms. A pause or an abort drops it with the device
+   * buffer, so it costs no stopping time; an event loop stalled longer than this makes the device run dry,
+   * which is a gap the listener hears and a jump of the echo's delay. Default: 200 (60 ran dry several
+   * times a minute on a busy 2-core machine).
    */
   leadMs?: number;
   /** Size of each write, ms: the granularity of pause, abort and onPlayed. Default: 10. */
@@ -28,13 +30,20 @@ export interface SpeakerSinkOptions {
    * latency), ms; used to count only samples actually heard. Default: 20 (PulseAudio measured 12-18).
    */
   outputLatencyMs?: number;
+  /**
+   * After a chunk has played, silence is written for up to this long, so the device does not run dry between
+   * sentences and replies: a device that ran dry starts again at another latency, and the echo canceller
+   * would have to find the new delay. A pause or an abort stops it at once. Default: 3000.
+   */
+  keepAliveMs?: number;
 }
 
 export const defaultSpeakerSinkOptions: Readonly<Required<Omit<SpeakerSinkOptions, 'device'>>> = Object.freeze({
   sampleRate: 48_000,
-  leadMs: 60,
+  leadMs: 200,
   blockMs: 10,
   outputLatencyMs: 20,
+  keepAliveMs: 3000,
 });
 
 export interface SpeakerSinkEvents {
@@ -78,6 +87,7 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
   private readonly leadMs: number;
   private readonly blockFrames: number;
   private readonly outputLatencyMs: number;
+  private readonly keepAliveMs: number;
   private readonly Speaker: SpeakerConstructor;
   private speaker: SpeakerStream | undefined;
   /** Writes and closes take turns: the device is closed only between writes (alsa-lib is not thread-safe). */
@@ -88,6 +98,10 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
   private readonly gate = new PauseGate();
   private pausedAt = 0;
   private closed = false;
+  /** play() calls writing their chunk right now; while there are none, the silence filler may run. */
+  private writers = 0;
+  private fedUntil = 0;
+  private filler: Promise<void> | undefined;
 
   /** Use openSpeakerSink(): constructing directly skips the probe that keeps a missing device from aborting. */
   constructor(Speaker: SpeakerConstructor, options: SpeakerSinkOptions = {}) {
@@ -100,6 +114,7 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
     this.leadMs = o.leadMs;
     this.blockFrames = Math.max(1, Math.round((o.sampleRate * o.blockMs) / 1000));
     this.outputLatencyMs = o.outputLatencyMs;
+    this.keepAliveMs = o.keepAliveMs;
   }
 
   /** Opens the device and writes a block of silence, so the first reply does not pay for opening it. */
@@ -159,6 +174,13 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
       return block;
     };
 
+    this.writers++;
+    let writing = true;
+    const doneWriting = () => {
+      if (!writing) return;
+      writing = false;
+      this.writers--;
+    };
     try {
       while (written < total && !signal.aborted) {
         if (this.gate.paused) {
@@ -183,9 +205,12 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
         mine.push(placed);
         written = end;
       }
+      doneWriting();
       if (!signal.aborted) {
+        const lastHeardAt = this.queueEnd;
+        if (written >= total) this.keepFed();
         // play() resolves when the listener has heard the last sample, as the AudioSink contract says.
-        await abortableSleep(this.queueEnd - performance.now(), signal);
+        await abortableSleep(lastHeardAt - performance.now(), signal);
       }
       // Played to the end: all of it was heard (timers may wake a fraction of a ms before the last sample).
       const heard =
@@ -195,9 +220,28 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
       if (signal.aborted) await this.drop();
       return Math.min(chunk.samples.length, Math.round((heard * chunk.sampleRate) / this.sampleRate));
     } finally {
+      doneWriting();
       signal.removeEventListener('abort', onAbort);
       resampler.close();
     }
+  }
+
+  /** Writes silence behind the last chunk, paced like audio, until keepAliveMs has passed or a chunk comes. */
+  private keepFed(): void {
+    this.fedUntil = performance.now() + this.keepAliveMs;
+    this.filler ??= (async () => {
+      const silence = new Float32Array(this.blockFrames);
+      while (this.writers === 0 && !this.closed && !this.gate.paused && performance.now() < this.fedUntil) {
+        const ahead = this.queueEnd - performance.now() - this.outputLatencyMs;
+        if (ahead > this.leadMs) {
+          await new Promise((resolve) => setTimeout(resolve, ahead - this.leadMs));
+          continue;
+        }
+        const placed = await this.writeBlock(silence);
+        if (!placed || placed === 'held') break;
+      }
+      this.filler = undefined;
+    })();
   }
 
   /** Holds playback: the queued audio is dropped at once (silence within a block), play() stays pending. */
@@ -227,6 +271,7 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
   private writeBlock(block: Float32Array): Promise<WrittenBlock | undefined | 'held'> {
     const run = async (): Promise<WrittenBlock | undefined | 'held'> => {
       if (this.gate.paused) return 'held';
+      if (this.closed && this.writers === 0) return undefined;
       const speaker = this.open();
       if (!speaker) return undefined;
       const samples = float32ToInt16(block);
