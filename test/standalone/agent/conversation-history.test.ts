@@ -67,11 +67,4 @@ describe('ConversationHistory', () => {
     expect(h.takeLastUser()).toBeUndefined();
     expect(h.messages).toHaveLength(2);
   });
-
-  it('clear() empties it', () => {
-    const h = new ConversationHistory(10);
-    h.addUser('Hi');
-    h.clear();
-    expect(h.messages).toEqual([]);
-  });
 });
