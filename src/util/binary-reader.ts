@@ -127,53 +127,49 @@ export class BinaryReader {
   }
 
   u8(): number {
-    const at = this.take(1);
-    return this.buf.readUInt8(at);
+    return this.read(1, (b, at) => b.readUInt8(at));
   }
 
   i8(): number {
-    const at = this.take(1);
-    return this.buf.readInt8(at);
+    return this.read(1, (b, at) => b.readInt8(at));
   }
 
   u16(): number {
-    const at = this.take(2);
-    return this.buf.readUInt16LE(at);
+    return this.read(2, (b, at) => b.readUInt16LE(at));
   }
 
   i16(): number {
-    const at = this.take(2);
-    return this.buf.readInt16LE(at);
+    return this.read(2, (b, at) => b.readInt16LE(at));
   }
 
   u32(): number {
-    const at = this.take(4);
-    return this.buf.readUInt32LE(at);
+    return this.read(4, (b, at) => b.readUInt32LE(at));
   }
 
   i32(): number {
-    const at = this.take(4);
-    return this.buf.readInt32LE(at);
+    return this.read(4, (b, at) => b.readInt32LE(at));
   }
 
   u64(): bigint {
-    const at = this.take(8);
-    return this.buf.readBigUInt64LE(at);
+    return this.read(8, (b, at) => b.readBigUInt64LE(at));
   }
 
   i64(): bigint {
-    const at = this.take(8);
-    return this.buf.readBigInt64LE(at);
+    return this.read(8, (b, at) => b.readBigInt64LE(at));
   }
 
   f32(): number {
-    const at = this.take(4);
-    return this.buf.readFloatLE(at);
+    return this.read(4, (b, at) => b.readFloatLE(at));
   }
 
   f64(): number {
-    const at = this.take(8);
-    return this.buf.readDoubleLE(at);
+    return this.read(8, (b, at) => b.readDoubleLE(at));
+  }
+
+  /** Reads `n` bytes with `get`, after take() has moved the window over them. */
+  private read<T>(n: number, get: (buf: Buffer, at: number) => T): T {
+    const at = this.take(n);
+    return get(this.buf, at);
   }
 
   /** A copy of the next `n` bytes. */
