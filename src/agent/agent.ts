@@ -387,9 +387,9 @@ export class Agent extends TypedEmitter<AgentEvents> {
     const mask = new LatencyMask(o, this.fillers, this.options.sink, turn.signal, () => turn.clock.now(), {
       start: (record, chunk) => {
         turn.audible = true;
-        this.emit('mask', { turn: turnNumber(), action: 'start', record, chunk });
+        this.emit('mask', { turn: turnNumber(), action: 'start', record: { ...record }, chunk });
       },
-      end: (record) => this.emit('mask', { turn: turnNumber(), action: 'end', record }),
+      end: (record) => this.emit('mask', { turn: turnNumber(), action: 'end', record: { ...record } }),
     });
     mask.arm(o.maskAfterMs - turn.clock.sinceDeclared());
     return mask;
