@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeScriptedWhisperModel } from '../test/fixtures/models/whisper-ggml.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { benchLlm } from './llm.js';
+import { benchMasking } from './masking.js';
 import { benchPipeline } from './pipeline.js';
 import { benchStt, ensureElevenSecondClip } from './stt.js';
 import { benchTts } from './tts.js';
@@ -60,6 +61,15 @@ async function main(): Promise<void> {
     console.log(
       `PIPE  end of speech to first audio ${p.firstAudioMs.toFixed(0)} ms with generated models · endpointer lag ` +
         `${p.endpointLagMs.toFixed(1)} ms past the 500 ms silence · pipeline overhead ${p.overheadMs.toFixed(1)} ms (target <= 30 ms)`,
+    );
+  }
+  if (want('masking')) {
+    const m = await benchMasking();
+    const s = m.firstSoundMs;
+    console.log(
+      `MASK  tool taking ${m.toolMs} ms: end of speech to first sound — unmasked ${s.off.toFixed(0)} ms · earcon ` +
+        `${s.earcon.toFixed(0)} ms (${(s.earcon / s.off).toFixed(2)}x) · phrase ${s.phrase.toFixed(0)} ms (${(s.phrase / s.off).toFixed(2)}x); ` +
+        `the reply itself at ${m.replyFirstAudioMs.toFixed(0)} ms`,
     );
   }
 }

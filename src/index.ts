@@ -26,3 +26,12 @@ export type { LlmEngine, ChatTurn, GenerateOptions, GenerateResult } from './llm
 export type { TtsEngine, SynthesizeOptions } from './tts/tts-engine.js';
 export type { VadEngine } from './vad/vad-engine.js';
 export { EarshotError, isEarshotError, type EarshotErrorCode } from './errors.js';
+export { defineTool, type Tool, type ToolContext, type SpokenToolResult, type JsonSchema } from './tools/tool.js';
+export { defaultToolCallOptions, type ToolCallOptions } from './tools/tool-call-options.js';
+export { loadToolsModule } from './tools/load-tools-module.js';
+export type { ToolCallStatus } from './tools/run-tool-call.js';
+export type { ToolCallRecord } from './tools/turn-tool-calls.js';
+export { defaultLatencyMaskOptions, type LatencyMaskOptions, type MaskMode } from './reply/latency-mask-options.js';
+export type { MaskRecord } from './reply/latency-mask.js';
+export type { SessionMetrics, Spread, ToolSummary } from './agent/session-metrics.js';
+export type { CpuMs } from './agent/engine-cpu-meter.js';

@@ -10,6 +10,10 @@ import { defaultEndpointingOptions, type EndpointingOptions } from '../turn/endp
 import { defaultInterruptionOptions, type InterruptionOptions } from '../turn/interruption-options.js';
 import { defaultTranscriptFilterOptions, type TranscriptFilterOptions } from '../turn/transcript-filter.js';
 import type { VadEngine } from '../vad/vad-engine.js';
+import { defaultLatencyMaskOptions, type LatencyMaskOptions } from '../reply/latency-mask-options.js';
+import type { Tool } from '../tools/tool.js';
+import { defaultToolCallOptions, type ToolCallOptions } from '../tools/tool-call-options.js';
+import { ToolRegistry } from '../tools/tool-registry.js';
 import { withDefaults } from '../util/with-defaults.js';
 import { planThreads, type ThreadPlan } from './thread-plan.js';
 
@@ -61,6 +65,14 @@ export interface AgentOptions {
   maxHistoryMessages?: number;
   /** Upper bound on tokens per reply. Default: 400. */
   maxReplyTokens?: number;
+  /**
+   * Functions the model may call mid-reply (see Tool). Checked when the agent is created: a bad tool or two
+   * of one name throw EarshotError BAD_OPTION. Default: none.
+   */
+  tools?: readonly Tool[];
+  toolCalls?: Partial<ToolCallOptions>;
+  /** A filler (phrase or earcon) for a late reply or a running tool. Default: off (see LatencyMaskOptions). */
+  latencyMask?: Partial<LatencyMaskOptions>;
 }
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -80,6 +92,8 @@ export const defaultAgentOptions = Object.freeze({
   transcriptFilter: defaultTranscriptFilterOptions,
   maxHistoryMessages: 40,
   maxReplyTokens: DEFAULT_MAX_TOKENS,
+  toolCalls: defaultToolCallOptions,
+  latencyMask: defaultLatencyMaskOptions,
 });
 
 /** The options an agent runs with: every default filled in, threads planned for this machine. */
@@ -97,6 +111,9 @@ export interface ResolvedAgentOptions {
   transcriptFilter: TranscriptFilterOptions;
   maxHistoryMessages: number;
   maxReplyTokens: number;
+  tools: ToolRegistry;
+  toolCalls: ToolCallOptions;
+  latencyMask: LatencyMaskOptions;
 }
 
 /** Fills in every default once, so the rest of the agent reads one resolved value instead of `?? default`. */
@@ -116,5 +133,8 @@ export function resolveAgentOptions(options: AgentOptions = {}, cores: number = 
     transcriptFilter: withDefaults(d.transcriptFilter, options.transcriptFilter),
     maxHistoryMessages: options.maxHistoryMessages ?? d.maxHistoryMessages,
     maxReplyTokens: options.maxReplyTokens ?? d.maxReplyTokens,
+    tools: new ToolRegistry(options.tools),
+    toolCalls: withDefaults(d.toolCalls, options.toolCalls),
+    latencyMask: withDefaults(d.latencyMask, options.latencyMask),
   };
 }

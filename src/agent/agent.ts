@@ -1,6 +1,9 @@
 import { int16ToFloat32, PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
 import { abortError, EarshotError, isAbortError } from '../errors.js';
+import { FillerBank } from '../reply/filler-bank.js';
+import { LatencyMask } from '../reply/latency-mask.js';
 import { streamReply } from '../reply/reply-pipeline.js';
+import { TurnToolCalls } from '../tools/turn-tool-calls.js';
 import { BargeIn } from '../turn/barge-in.js';
 import { classifyInterjection } from '../turn/interjection.js';
 import { Listener, samplesToMs as ms, type Utterance } from '../turn/listener.js';
@@ -9,6 +12,8 @@ import type { ChatTurn } from '../llm/llm-engine.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { resolveAgentOptions, type AgentEngines, type AgentOptions, type ResolvedAgentOptions } from './agent-options.js';
 import { ConversationHistory } from './conversation-history.js';
+import { cpuMsBetween, EngineCpuMeter, meterEngines } from './engine-cpu-meter.js';
+import { SessionMetricsRecorder, type SessionMetrics } from './session-metrics.js';
 import type { AgentEvents, AgentState, TurnResult } from './events.js';
 import { Turn } from './turn.js';
 
@@ -24,6 +29,11 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private readonly listener: Listener;
   private readonly conversation: ConversationHistory;
   private readonly bargeIn: BargeIn;
+  private readonly cpu: EngineCpuMeter;
+  private readonly session = new SessionMetricsRecorder();
+  private readonly fillers: FillerBank;
+  /** The latency mask of the turn in progress. */
+  private mask: LatencyMask | undefined;
 
   private currentState: AgentState = 'idle';
   private started = false;
@@ -42,12 +52,17 @@ export class Agent extends TypedEmitter<AgentEvents> {
   /** @param ownedEngines the engines this agent loaded and so frees on close() */
   constructor(engines: Required<AgentEngines>, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
     super();
-    this.engines = engines;
     this.options = resolveAgentOptions(options);
-    this.ownedEngines = ownedEngines;
     const o = this.options;
+    const t = o.threads;
+    this.cpu = new EngineCpuMeter({ vad: t.vad, stt: t.stt, llm: t.llm, tts: t.tts, tools: 1 });
+    this.engines = meterEngines(engines, this.cpu);
+    this.ownedEngines = ownedEngines;
+    this.fillers = new FillerBank(o.latencyMask.phrases, this.engines.tts);
+    this.on('metrics', (m) => this.session.addTurn(m));
+    this.on('barge-in', (e) => this.session.addBargeIn(e.action));
     this.listener = new Listener(
-      engines.vad,
+      this.engines.vad,
       {
         endpointing: o.endpointing,
         duplex: o.interruption.duplex,
@@ -94,6 +109,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
     if (!this.started) {
       this.engines.vad.reset();
       this.listening = new AbortController();
+      // Phrases are voiced once, ahead of the first late reply; until then the earcon stands in.
+      if (this.options.latencyMask.mode === 'phrase') void this.fillers.prepare().catch((error: Error) => this.emit('error', { error }));
     }
     this.started = true;
     this.refreshState();
@@ -109,6 +126,14 @@ export class Agent extends TypedEmitter<AgentEvents> {
     await Promise.allSettled([...this.decisions]);
     await this.idle();
     this.refreshState();
+  }
+
+  /**
+   * The session so far in numbers: every turn's record, p50/p95 of each stage, turns, interruptions, false
+   * interruptions, masked turns, tool calls and their times, and the CPU time each engine spent.
+   */
+  metrics(): SessionMetrics {
+    return this.session.snapshot(this.cpu.totalsMs());
   }
 
   /** Cuts the reply in progress now: generation, synthesis and playback all stop. */
@@ -187,11 +212,13 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private async decideInterruption(u: Utterance): Promise<void> {
     const signal = this.listening.signal;
     let text = '';
+    let whisperText = '';
     let sttMs = 0;
     try {
       const heard = await transcribeUtterance(this.engines.stt, u.audio, this.hearing(signal));
       sttMs = heard.transcript.computeMs;
       text = heard.words;
+      whisperText = heard.transcript.text;
     } catch (e) {
       if (signal.aborted && isAbortError(e)) return;
       this.emit('error', { error: e as Error });
@@ -200,7 +227,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     const said = classifyInterjection(text, this.options.interruption);
     if (!this.bargeIn.onTranscript(said)) {
       if (said === 'backchannel') this.emit('backchannel', { turn: this.turnCounter, text });
-      else this.emit('no-speech', { startMs: ms(u.startSample), endMs: ms(u.endSample), text });
+      else this.emit('no-speech', { startMs: ms(u.startSample), endMs: ms(u.endSample), text: whisperText });
       return;
     }
     this.enqueueFront(new Turn({ kind: 'heard', text, sttMs, transcribedAt, ...u }));
@@ -265,6 +292,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
         next.fail(e);
         this.emit('error', { error: e as Error, turn: this.turnCounter });
       } finally {
+        await this.mask?.close();
+        this.mask = undefined;
         this.current = undefined;
         this.bargeIn.reset();
         this.options.sink?.resume?.();
@@ -277,6 +306,9 @@ export class Agent extends TypedEmitter<AgentEvents> {
     const { input, signal } = turn;
     turn.begin();
     const clock = turn.clock;
+    const cpuAtStart = this.cpu.totalsMs();
+    let numbered: number | undefined;
+    const mask = input.kind === 'say' ? undefined : (this.mask = this.latencyMask(turn, () => numbered ?? this.turnCounter + 1));
     this.setState('thinking');
     let transcript = '';
     if (input.kind === 'audio') {
@@ -301,11 +333,13 @@ export class Agent extends TypedEmitter<AgentEvents> {
     }
 
     const id = ++this.turnCounter;
+    numbered = id;
     if (input.kind !== 'say') {
       this.emit('transcript', { turn: id, text: transcript });
       this.conversation.addUser(transcript);
     }
     const o = this.options;
+    const tools = input.kind !== 'say' && o.tools.size > 0 ? this.toolCalls(turn, id, mask) : undefined;
     const result = await streamReply({
       llm: input.kind === 'say' ? undefined : this.engines.llm,
       tts: this.engines.tts,
@@ -315,6 +349,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
       fixedText: input.kind === 'say' ? input.text : undefined,
       chunking: o.chunking,
       maxTokens: o.maxReplyTokens,
+      functions: tools && ((speak) => tools.functions(speak)),
+      beforeFirstAudio: mask && (() => mask.replyReady()),
       signal,
       clock,
       callbacks: {
@@ -335,6 +371,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     }
     const turnResult: TurnResult = { turn: id, transcript, ...result };
     this.emit('turn-end', turnResult);
+    const maskRecord = await mask?.close();
     const { ms: stageMs, compute } = clock.finish();
     const spoken = turn.spoken;
     this.emit('metrics', {
@@ -345,8 +382,41 @@ export class Agent extends TypedEmitter<AgentEvents> {
       ms: stageMs,
       compute,
       ...(spoken ? { speech: { startMs: ms(spoken.startSample), endMs: ms(spoken.endSample) } } : {}),
+      ...(maskRecord ? { mask: maskRecord } : {}),
+      ...(tools && tools.records.length > 0 ? { tools: tools.records } : {}),
+      cpuMs: cpuMsBetween(cpuAtStart, this.cpu.totalsMs()),
     });
     return turnResult;
+  }
+
+  /** The turn's filler: armed for `maskAfterMs` after the end of the user's turn; its audio counts as audible. */
+  private latencyMask(turn: Turn, turnNumber: () => number): LatencyMask {
+    const o = this.options.latencyMask;
+    const mask = new LatencyMask(o, this.fillers, this.options.sink, turn.signal, () => turn.clock.now(), {
+      start: (record, chunk) => {
+        turn.audible = true;
+        this.emit('mask', { turn: turnNumber(), action: 'start', record: { ...record }, chunk });
+      },
+      end: (record) => this.emit('mask', { turn: turnNumber(), action: 'end', record: { ...record } }),
+    });
+    mask.arm(o.maskAfterMs - turn.clock.sinceDeclared());
+    return mask;
+  }
+
+  /** The tools as this turn offers them: the turn's signal reaches every handler; a running tool may call for a filler. */
+  private toolCalls(turn: Turn, id: number, mask: LatencyMask | undefined): TurnToolCalls {
+    return new TurnToolCalls(this.options.tools, this.options.toolCalls, turn.signal, {
+      call: (name, args) => {
+        this.cpu.enter('tools');
+        mask?.toolStarted();
+        this.emit('tool-call', { turn: id, name, args });
+      },
+      result: (o) => {
+        this.cpu.exit('tools');
+        mask?.toolEnded();
+        this.emit('tool-result', { turn: id, name: o.name, args: o.args, status: o.status, ms: Math.round(o.ms), result: o.forModel, error: o.error });
+      },
+    });
   }
 
   private idle(): Promise<void> {
@@ -355,7 +425,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
   }
 
   private refreshState(): void {
-    if (this.current) return;
+    // A turn running or about to run sets its own state; 'listening' in between would be a flicker.
+    if (this.current || this.queue.length > 0) return;
     if (!this.started) this.setState('idle');
     else this.setState(this.listener.inSpeech ? 'user-speaking' : 'listening');
   }

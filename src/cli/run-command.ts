@@ -5,9 +5,11 @@ import { createAgent } from '../agent/create-agent.js';
 import { readWavForPipeline, writeWav } from '../audio/wav.js';
 import { WavCollectorSink } from '../audio/wav-collector-sink.js';
 import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-flags.js';
-import { latencyLine, metricsJsonLine } from './turn-report.js';
+import { sessionSummaryTable } from './session-summary.js';
+import { addToolAndMaskFlags, toolAndMaskOptions, type ToolAndMaskFlags } from './tool-and-mask-flags.js';
+import { latencyLine, metricsJsonLine, toolCallLine } from './turn-report.js';
 
-interface RunFlags extends ModelFlags {
+interface RunFlags extends ModelFlags, ToolAndMaskFlags {
   input: string;
   output?: string;
   outputDir?: string;
@@ -23,6 +25,8 @@ export function runCommand(): Command {
     .option('--output-dir <dir>', 'write each turn\'s reply to <dir>/turn-NN.wav')
     .option('--metrics-json <file>', 'append one JSON line per turn: {"turn","transcript","reply","ms":{...}}');
   addModelFlags(cmd);
+  // A file is answered faster than real time: there is no silence to cover unless asked for.
+  addToolAndMaskFlags(cmd, 'off');
   return cmd.action(async (flags: RunFlags) => {
     process.exitCode = await runFile(flags);
   });
@@ -32,12 +36,14 @@ async function runFile(flags: RunFlags): Promise<number> {
   // Input and models are checked before any engine loads, so a typo costs no loading time.
   const input = await readWavForPipeline(flags.input);
   const shared = agentOptionsFromFlags(flags);
+  const acting = await toolAndMaskOptions(flags);
   if (flags.metricsJson) await writeFile(flags.metricsJson, '');
 
   const sink = new WavCollectorSink();
   if (process.stderr.isTTY) process.stderr.write('loading models…\r');
   const agent = await createAgent({
     ...shared,
+    ...acting,
     sink,
     // A file is pushed faster than real time: an utterance found while a reply is being written is the
     // next question, not the user talking over the agent.
@@ -59,6 +65,7 @@ async function runFile(flags: RunFlags): Promise<number> {
     console.log(`[turn ${m.turn}] ${latencyLine(m)}`);
     if (flags.metricsJson) void appendFile(flags.metricsJson, metricsJsonLine(m) + '\n');
   });
+  agent.on('tool-result', (r) => console.log(`[turn ${r.turn}] ${toolCallLine(r)}`));
   agent.on('error', ({ error }) => errors.push(error));
 
   agent.start();
@@ -68,6 +75,7 @@ async function runFile(flags: RunFlags): Promise<number> {
   }
   await agent.flush();
   await agent.close();
+  const session = agent.metrics();
 
   if (errors.length > 0) throw errors[0];
   if (turns === 0) {
@@ -82,5 +90,6 @@ async function runFile(flags: RunFlags): Promise<number> {
       await writeWav(join(flags.outputDir, `turn-${String(i + 1).padStart(2, '0')}.wav`), perTurn[i]);
     }
   }
+  console.log(sessionSummaryTable(session));
   return 0;
 }

@@ -2,7 +2,9 @@ import type { Agent } from '../agent/agent.js';
 import type { AgentState } from '../agent/events.js';
 import type { AudioSourceEvents } from '../audio/devices/audio-source.js';
 import type { TypedEmitter } from '../util/typed-emitter.js';
-import { latencyLine, metricsJsonLine } from './turn-report.js';
+import type { SessionMetrics } from '../agent/session-metrics.js';
+import { sessionJsonLine, sessionSummaryTable } from './session-summary.js';
+import { latencyLine, metricsJsonLine, toolCallLine } from './turn-report.js';
 
 /**
  * How the live conversation is shown: `tty` redraws a status line with a level meter; `plain` prints the
@@ -104,6 +106,12 @@ export class TerminalView {
     agent.on('no-speech', (e) => this.json({ event: 'no-speech', ...e }));
     agent.on('barge-in', ({ turn, action }) => this.json({ event: 'barge-in', turn, action }));
     agent.on('backchannel', (e) => this.json({ event: 'backchannel', ...e }));
+    agent.on('tool-call', (e) => this.json({ event: 'tool-call', ...e }));
+    agent.on('tool-result', (e) => {
+      this.json({ event: 'tool-result', ...e });
+      if (this.mode !== 'quiet') this.line(toolCallLine(e));
+    });
+    agent.on('mask', ({ turn, action, record }) => this.json({ event: 'mask', turn, action, ...record }));
     agent.on('error', ({ error, turn }) => {
       this.json({ event: 'error', turn, message: error.message });
       this.noticeLine(`error: ${error.message.split('\n')[0]}`);
@@ -141,6 +149,12 @@ export class TerminalView {
     }
     if (this.mode === 'quiet') return;
     this.noticeLine(message);
+  }
+
+  /** The session's numbers at the end: a table, or the final 'session-metrics' event with --json. */
+  summary(metrics: SessionMetrics): void {
+    if (this.mode === 'json') this.out.write(sessionJsonLine(metrics) + '\n');
+    else if (this.mode !== 'quiet') this.line(sessionSummaryTable(metrics));
   }
 
   /** Clears the status line before the process exits. */

@@ -1,3 +1,4 @@
+import type { AgentEvents } from '../agent/events.js';
 import type { TurnMetrics } from '../agent/turn-metrics.js';
 
 const fmt = (v: number | undefined) => (v === undefined ? '-' : `${Math.round(v)}`);
@@ -14,5 +15,12 @@ export function latencyLine(m: TurnMetrics): string {
 
 /** One JSON line per turn for --metrics-json. */
 export function metricsJsonLine(m: TurnMetrics): string {
-  return JSON.stringify({ turn: m.turn, transcript: m.transcript, reply: m.reply, ms: m.ms, compute: m.compute, speech: m.speech });
+  const { turn, transcript, reply, ms, compute, speech, tools, mask, cpuMs } = m;
+  return JSON.stringify({ turn, transcript, reply, ms, compute, speech, tools, mask, cpuMs });
+}
+
+/** One line per tool call: what was called, with what, and how it ended. */
+export function toolCallLine(r: AgentEvents['tool-result']): string {
+  const ended = r.status === 'ok' ? `ok in ${r.ms} ms` : `${r.status}: ${r.error ?? ''}`;
+  return `tool ${r.name} ${JSON.stringify(r.args ?? {})} → ${ended}`;
 }

@@ -3,6 +3,7 @@ import { getLlama, LlamaChatSession, LlamaLogLevel, type Llama, type LlamaContex
 import { EarshotError, fetchHint, isAbortError } from '../errors.js';
 import { SerialRunner } from '../util/serial-runner.js';
 import { toLlamaChatHistory } from './chat-history.js';
+import { toChatSessionFunctions } from './chat-session-functions.js';
 import { checkGgufModel } from './gguf-check.js';
 import { DEFAULT_MAX_TOKENS, type ChatTurn, type GenerateOptions, type GenerateResult, type LlmEngine } from './llm-engine.js';
 
@@ -110,6 +111,7 @@ class LlamaEngine implements LlmEngine {
         signal,
         stopOnAbortSignal: true,
         maxTokens: options.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS,
+        functions: options.functions?.length ? toChatSessionFunctions(options.functions) : undefined,
         temperature: this.options.temperature ?? DEFAULT_TEMPERATURE,
         onToken: (generated) => {
           tokens += generated.length;

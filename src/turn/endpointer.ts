@@ -93,8 +93,10 @@ export class Endpointer {
       }
     } else if (this.state === 'speech') {
       const silentMs = this.ms(frameEnd - this.lastSpeechEnd);
-      const lengthMs = this.ms(frameEnd - this.startSample);
-      if (silentMs >= o.endSilenceMs || lengthMs >= o.maxUtteranceMs) {
+      // Only speech that goes on past the limit is cut; speech that stopped before it ends by silence as usual.
+      const stillSpeaking = this.lastSpeechEnd === frameEnd;
+      const tooLong = stillSpeaking && this.ms(frameEnd - this.startSample) >= o.maxUtteranceMs;
+      if (silentMs >= o.endSilenceMs || tooLong) {
         events.push({
           type: 'speech-end',
           startSample: this.startSample,

@@ -198,6 +198,8 @@ describe.skipIf(unavailable !== undefined)('live conversation on a real PulseAud
     const { code, signal, stderr } = await cli.exited;
     expect({ code, signal }, stderr).toEqual({ code: 0, signal: null });
     expect(events().at(-1)?.event).toBe('closed');
+    // Ctrl-C ends with the session's numbers as the last event before 'closed'.
+    expect(events().at(-2)).toMatchObject({ event: 'session-metrics', turns: 1, interruptions: 0 });
     // The CLI's recorder must be gone; this test's own recorder (a child of this process) stays.
     const left = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
       .split('\n')

@@ -139,18 +139,25 @@ describe.skipIf(unavailable !== undefined)('SpeakerSink on a real PulseAudio nul
 
   it('reports each block to onPlayed as it reaches the listener, in order, covering the whole chunk', async () => {
     await settle(rec);
-    const played: { frames: number; at: number; firedAt: number }[] = [];
+    const played: { frames: number; at: number; firedAt: number; silent: boolean }[] = [];
     sink.onPlayed = (block, rate, at) => {
       expect(rate).toBe(sink.sampleRate);
-      played.push({ frames: block.length, at, firedAt: performance.now() });
+      played.push({ frames: block.length, at, firedAt: performance.now(), silent: block.every((v) => v === 0) });
     };
     const chunk = { samples: tone(300, 0.5), sampleRate: TTS_RATE };
     await sink.play(chunk, new AbortController().signal);
+    await sleep(300);
     sink.onPlayed = undefined;
-    const frames = played.reduce((n, p) => n + p.frames, 0);
+    const sounding = played.filter((p) => !p.silent);
+    const frames = sounding.reduce((n, p) => n + p.frames, 0);
     expect(frames).toBe(Math.round((chunk.samples.length * sink.sampleRate) / TTS_RATE));
     for (let i = 1; i < played.length; i++) expect(played[i].at).toBeGreaterThan(played[i - 1].at);
     for (const p of played) expect(Math.abs(p.firedAt - p.at)).toBeLessThan(30);
+    // After the chunk the device is fed silence, back to back, so it never runs dry between sentences.
+    const after = played.slice(sounding.length);
+    expect(after.length).toBeGreaterThan(10);
+    expect(after.every((p) => p.silent)).toBe(true);
+    for (let i = 1; i < after.length; i++) expect(after[i].at - after[i - 1].at).toBeCloseTo(10, 1);
   });
 
   it('closes mid-play without an uncaught error, and the pending play settles', async () => {
