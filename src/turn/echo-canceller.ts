@@ -1,10 +1,12 @@
-import { DelayEstimator } from '../audio/aec/delay-estimator.js';
+import { DelayEstimator, type DelayEstimate } from '../audio/aec/delay-estimator.js';
+import { MicrophoneClock } from '../audio/aec/microphone-clock.js';
 import { ReferenceTimeline, slotAt } from '../audio/aec/reference-timeline.js';
 import { ResidualEchoSuppressor } from '../audio/aec/residual-echo-suppressor.js';
 import { TwoPathCanceller } from '../audio/aec/two-path-canceller.js';
 import { withDefaults } from '../util/with-defaults.js';
 import { defaultEchoCancellerOptions, type EchoCancellerOptions } from './echo-canceller-options.js';
 import type { EchoRemoval } from './echo-gate.js';
+import { EchoUserJudge } from './echo-user-judge.js';
 
 const RATE = 16_000;
 /** Filter block: 16 ms. */
@@ -26,26 +28,13 @@ const MIN_CLARITY = 6;
 const JUMP = 192;
 /** Taps kept before the direct sound, so a delay that wobbles a little stays inside the filter. */
 const PRE_MARGIN = 256;
-/** Arrival times late by more than this for LATE_FOR_MS mean samples were lost: the clock is set again. */
-const LATE_SLOTS = slotAt(50);
-const LATE_FOR_MS = 1000;
-/** Until what is left is this far below the microphone, dB, the canceller has not learnt the room yet. */
-const CONVERGED_DB = -6;
-/** A frame whose leftover is this far above the usual, dB, is not taken as a sample of how much echo is left. */
-const OUTLIER_DB = 6;
-/** Microphone this far above the echo the reference usually makes, dB, before a frame can be a person. */
-const ABOVE_ECHO_DB = 1.5;
-/** The user must be at least this loud against the usual echo level, dB, not just against what is left. */
-const USER_FLOOR_DB = -15;
-/** Below this mean square (-70 dBFS) a frame is silence, whatever the ratios say. */
-const SILENCE = 1e-7;
 
 /**
  * Takes earshot's own voice out of the microphone with an adaptive filter fed with exactly what the speaker
  * played. It lays the played audio on the clock (ReferenceTimeline), places each microphone frame on the same
- * clock from its arrival time, finds the echo's delay (DelayEstimator) and follows it, and cancels what the
- * room made of the reference (TwoPathCanceller). A frame is said to be the user when what is left stands
- * clearly above the echo the canceller is known to leave behind.
+ * clock (MicrophoneClock), finds the echo's delay (DelayEstimator) and follows it, cancels what the room made
+ * of the reference (TwoPathCanceller), suppresses what the filter leaves (ResidualEchoSuppressor), and asks
+ * EchoUserJudge whether what is left is a person.
  */
 export class EchoCanceller implements EchoRemoval {
   private readonly options: EchoCancellerOptions;
@@ -66,10 +55,8 @@ export class EchoCanceller implements EchoRemoval {
   private readonly micHistory = new Float32Array(DELAY_WINDOW);
   private readonly refWindow: Float32Array;
   private readonly refBlock = new Float32Array(BLOCK);
-  /** Clock slot of microphone sample 0, from the earliest arrivals seen. */
-  private micOffset: number | undefined;
-  private micSamples = 0;
-  private lateSince: number | undefined;
+  private readonly clock = new MicrophoneClock();
+  private readonly judge: EchoUserJudge;
   private sinceEstimate = 0;
   private candidate: number | undefined;
   private delay: number | undefined;
@@ -81,15 +68,9 @@ export class EchoCanceller implements EchoRemoval {
   private bulk = 0;
   /** Blocks fed since the reference was last active: after a filter span of silence there is nothing to cancel. */
   private quietBlocks = Infinity;
-  /** Usual ratio of what is left to what came in while earshot speaks, dB: the echo cancellation leaves. */
-  private leakDb = 0;
-  /** Usual microphone level while earshot speaks (mean square). */
-  private echoLevel = 0;
-  /** Usual microphone level against the reference's, dB (the room's echo return), and the reference's level now. */
-  private returnDb = 0;
+  /** The playing reference's level, with a room's decay after it stops. */
   private refLevel = 0;
   private refFrame = new Float32Array(0);
-
 
   constructor(options: Partial<EchoCancellerOptions> = {}) {
     this.options = withDefaults(defaultEchoCancellerOptions, options);
@@ -101,6 +82,7 @@ export class EchoCanceller implements EchoRemoval {
     this.quickEstimator = new DelayEstimator(QUICK_WINDOW, this.maxDelay);
     this.quickRefWindow = new Float32Array(QUICK_WINDOW + this.maxDelay);
     this.refWindow = new Float32Array(DELAY_WINDOW + this.maxDelay);
+    this.judge = new EchoUserJudge(this.options.userMarginDb);
   }
 
   /** The echo's delay behind the reported playback time, ms, once found. */
@@ -110,7 +92,7 @@ export class EchoCanceller implements EchoRemoval {
 
   /** Echo return loss enhancement the canceller currently reaches, dB (0 before it has learnt anything). */
   get erleDb(): number {
-    return -this.leakDb;
+    return this.judge.erleDb;
   }
 
   addPlayed(block: Float32Array, playedAt: number): void {
@@ -118,11 +100,11 @@ export class EchoCanceller implements EchoRemoval {
   }
 
   isActive(endAt: number, frameLength: number): boolean {
-    return this.timeline.soundSince(this.frameStartSlot(endAt, frameLength) - this.maxDelay - this.span);
+    return this.timeline.soundSince(this.clock.peek(endAt, frameLength) - this.maxDelay - this.span);
   }
 
   cancel(frame: Float32Array, endAt: number): { residual: Float32Array; userLikely: boolean } {
-    const start = this.place(endAt, frame.length);
+    const start = this.clock.place(endAt, frame.length, this.delay === undefined);
     this.remember(frame);
     const active = this.timeline.soundSince(start - this.maxDelay - this.span);
     if (active) this.trackDelay(start, frame.length);
@@ -148,7 +130,7 @@ export class EchoCanceller implements EchoRemoval {
     this.timeline.read(start - this.delay, this.refFrame);
     // The reference's level with a decay of 1 dB per frame: a room goes on sounding after the voice stops.
     this.refLevel = Math.max(meanSquareOf(this.refFrame), 0.8 * this.refLevel);
-    const userLikely = this.judge(meanSquareOf(frame), meanSquareOf(cleaned));
+    const userLikely = this.judge.isUser(meanSquareOf(frame), meanSquareOf(cleaned), this.refLevel);
     this.standingOut = userLikely ? this.standingOut + 1 : 0;
     if (this.standingOut >= 2 && this.clocksJumped(start + frame.length)) return { residual: cleaned, userLikely: false };
     return { residual: cleaned, userLikely };
@@ -163,11 +145,12 @@ export class EchoCanceller implements EchoRemoval {
    */
   private clocksJumped(endSlot: number): boolean {
     if (this.delay === undefined) return false;
-    if (this.micSamples - this.lastQuickLook < QUICK_WINDOW / 4) return this.suspectedDelay !== undefined;
-    this.lastQuickLook = this.micSamples;
+    if (this.clock.samples - this.lastQuickLook < QUICK_WINDOW / 4) return this.suspectedDelay !== undefined;
+    this.lastQuickLook = this.clock.samples;
     this.timeline.read(endSlot - QUICK_WINDOW - this.maxDelay, this.quickRefWindow);
-    const { samples, clarity } = this.quickEstimator.estimate(this.micHistory.subarray(DELAY_WINDOW - QUICK_WINDOW), this.quickRefWindow);
-    if (clarity < MIN_CLARITY || Math.abs(samples - this.delay) < JUMP) {
+    const look = this.quickEstimator.estimate(this.micHistory.subarray(DELAY_WINDOW - QUICK_WINDOW), this.quickRefWindow, this.delay);
+    const { samples } = look;
+    if (!movedAway(look, this.delay)) {
       this.suspectedDelay = undefined;
       return false;
     }
@@ -180,63 +163,12 @@ export class EchoCanceller implements EchoRemoval {
     return true;
   }
 
-  /**
-   * Whether a frame of microphone level `mic` with `left` after cancelling holds the user: what is left must
-   * stand `userMarginDb` above what cancelling usually leaves, and be a fair share of the usual echo level.
-   * Frames that look like echo teach both usual values; louder ones (likely the user) teach nothing.
-   */
-  private judge(mic: number, left: number): boolean {
-    if (mic < SILENCE) return false;
-    // Louder than the echo this much of the playing reference usually makes: someone else adds to it. This
-    // holds even while the filter fails (a jump of the delay, a room that changed), when the leftover alone
-    // cannot tell echo from a person.
-    const louderDb = 10 * Math.log10(mic / Math.max(this.refLevel, 1e-12));
-    const aboveEcho = louderDb > this.returnDb + ABOVE_ECHO_DB;
-    const ratioDb = 10 * Math.log10(Math.max(left, 1e-12) / mic);
-    if (ratioDb < this.leakDb + OUTLIER_DB) {
-      this.leakDb += (ratioDb < this.leakDb ? 0.2 : 0.05) * (ratioDb - this.leakDb);
-      this.echoLevel += 0.05 * (mic - this.echoLevel);
-      if (this.refLevel > SILENCE) this.returnDb += 0.05 * (louderDb - this.returnDb);
-      return false;
-    }
-    if (this.leakDb > CONVERGED_DB || left < SILENCE || !aboveEcho) return false;
-    return ratioDb > this.leakDb + this.options.userMarginDb && left > 10 ** (USER_FLOOR_DB / 10) * this.echoLevel;
-  }
-
   /** The linear filter's output with the echo it left suppressed as well (the echo it removed is mic − residual). */
   private suppress(frame: Float32Array, residual: Float32Array): Float32Array {
     if (this.suppressor?.frameSize !== frame.length) this.suppressor = new ResidualEchoSuppressor(frame.length);
     const removed = new Float32Array(frame.length);
     for (let i = 0; i < frame.length; i++) removed[i] = frame[i] - residual[i];
     return this.suppressor.process(residual, removed);
-  }
-
-  /** Clock slot of the frame's first sample, keeping the microphone's own sample count as the truth. */
-  private place(endAt: number, length: number): number {
-    const measured = this.frameStartSlot(endAt, length, false);
-    if (this.micOffset === undefined) this.micOffset = measured - this.micSamples;
-    const late = measured - (this.micOffset + this.micSamples);
-    // Arrival jitter only ever makes a frame late, so the earliest arrival shows where the samples really are.
-    // Once the filter has learnt the echo on this clock, small moves would only misalign it: what is left of
-    // the clock's error is part of the delay the filter already models.
-    if (late < 0 && this.delay === undefined) this.micOffset += late;
-    if (late > LATE_SLOTS) {
-      this.lateSince ??= endAt;
-      if (endAt - this.lateSince > LATE_FOR_MS) {
-        this.micOffset += late;
-        this.lateSince = undefined;
-      }
-    } else {
-      this.lateSince = undefined;
-    }
-    const start = this.micOffset + this.micSamples;
-    this.micSamples += length;
-    return start;
-  }
-
-  private frameStartSlot(endAt: number, length: number, placed = true): number {
-    if (placed && this.micOffset !== undefined) return this.micOffset + this.micSamples;
-    return slotAt(endAt) - length;
   }
 
   private remember(frame: Float32Array): void {
@@ -261,8 +193,12 @@ export class EchoCanceller implements EchoRemoval {
       this.echoFreeSamples += ESTIMATE_EVERY / 2;
       return;
     }
-    const { samples, clarity } = this.estimator.estimate(this.micHistory, this.refWindow);
+    const estimate = this.estimator.estimate(this.micHistory, this.refWindow, this.delay);
+    const { samples, clarity } = estimate;
     if (clarity < MIN_CLARITY) return;
+    // A peak far from the delay the filter follows counts only if the echo has really left that delay: a
+    // voice with a strong period also correlates at its multiples.
+    if (this.delay !== undefined && Math.abs(samples - this.delay) >= JUMP && !movedAway(estimate, this.delay)) return;
     this.echoFreeSamples = 0;
     const agrees = this.candidate !== undefined && Math.abs(this.candidate - samples) <= 8;
     this.candidate = samples;
@@ -289,7 +225,7 @@ export class EchoCanceller implements EchoRemoval {
       this.bulk = Math.max(0, delay - PRE_MARGIN);
       this.canceller.reset();
       this.suppressor?.reset();
-      this.leakDb = 0;
+      this.judge.reset();
     }
   }
 
@@ -302,6 +238,11 @@ export class EchoCanceller implements EchoRemoval {
       return block;
     });
   }
+}
+
+/** True when the echo clearly sits `JUMP` or more away from `current`, and no longer at `current`. */
+function movedAway(e: DelayEstimate, current: number): boolean {
+  return e.clarity >= MIN_CLARITY && Math.abs(e.samples - current) >= JUMP && e.clarityAtCurrent < 0.6 * e.clarity;
 }
 
 function meanSquareOf(x: Float32Array): number {

@@ -8,6 +8,8 @@ export interface DelayEstimate {
   samples: number;
   /** Peak height over the correlation's RMS: how clearly one delay stands out. */
   clarity: number;
+  /** The same measure at the delay asked about (`estimate`'s `current`), within ±2 ms; 0 when none was asked. */
+  clarityAtCurrent: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export class DelayEstimator {
    * `mic` holds the last `windowSamples` of microphone; `reference` the reference over the same span plus the
    * `maxDelaySamples` before it (so `reference.length = windowSamples + maxDelaySamples`), both at the input rate.
    */
-  estimate(mic: Float32Array, reference: Float32Array): DelayEstimate {
+  estimate(mic: Float32Array, reference: Float32Array, current?: number): DelayEstimate {
     this.mic.fill(0);
     this.ref.fill(0);
     decimateInto(mic, this.mic, this.window);
@@ -89,7 +91,12 @@ export class DelayEstimator {
       }
     }
     const rmsValue = Math.sqrt(sumSq / (this.maxLag + 1)) + 1e-12;
-    return { samples: bestLag * DECIMATION, clarity: best / rmsValue };
+    let atCurrent = 0;
+    if (current !== undefined) {
+      const lag = Math.round(current / DECIMATION);
+      for (let l = Math.max(0, lag - 8); l <= Math.min(this.maxLag, lag + 8); l++) atCurrent = Math.max(atCurrent, this.correlation[this.maxLag - l]);
+    }
+    return { samples: bestLag * DECIMATION, clarity: best / rmsValue, clarityAtCurrent: atCurrent / rmsValue };
   }
 }
 
