@@ -20,6 +20,8 @@ if (unavailable) console.log(`echo loopback skipped: ${unavailable}`);
 /** Replies per mode in the false barge-in count; `npm run measure:barge-in` takes 20. */
 const REPLIES = Number(process.env.EARSHOT_LOOPBACK_REPLIES ?? 5);
 const RUNS = Number(process.env.EARSHOT_ACOUSTIC_RUNS ?? 3);
+/** The same cases with the echo gate, for comparison: in `npm run measure:barge-in`, not in every test run. */
+const COMPARE_GATE = process.env.EARSHOT_COMPARE_GATE === '1';
 const ROOM: RoomEcho = { latencyMs: 80, gain: 0.6 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const models = (llm: string) => ({ stt: testModels.stt, llm, voice: testModels.voice, espeakData: testModels.espeakData });
@@ -93,7 +95,7 @@ describe.skipIf(unavailable !== undefined)('its own voice through a real sound s
     expect(medianAndWorst(await erleOverReplies('aec')).median).toBeGreaterThanOrEqual(20);
   }, 90_000);
 
-  it('gate: the same echo, for comparison', async () => {
+  it.runIf(COMPARE_GATE)('gate: the same echo, for comparison', async () => {
     await erleOverReplies('gate');
   }, 90_000);
 
@@ -141,7 +143,7 @@ describe.skipIf(unavailable !== undefined)('its own voice through a real sound s
     for (const k of kept) expect(k).toBeGreaterThanOrEqual(0.95);
   }, 60_000 + REPLIES * 25_000);
 
-  it('gate: the same conversation, for comparison', async () => {
+  it.runIf(COMPARE_GATE)('gate: the same conversation, for comparison', async () => {
     const { turns } = await converse('gate', Math.min(REPLIES, 3));
     expect(turns.length).toBeGreaterThan(0);
   }, 120_000);
@@ -181,7 +183,7 @@ describe.skipIf(unavailable !== undefined)('its own voice through a real sound s
     expect(medianAndWorst(runs).median).toBeLessThanOrEqual(400);
   }, 60_000 + RUNS * 15_000);
 
-  it('gate: the same "Stop.", for comparison', async () => {
+  it.runIf(COMPARE_GATE)('gate: the same "Stop.", for comparison', async () => {
     await stopOverEcho('gate');
   }, 60_000 + RUNS * 15_000);
 
