@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fetchModelsCommand } from '../../../src/cli/fetch-models.js';
 import { resolveModel } from '../../../src/models/resolve.js';
 import { packageRoot } from '../../../src/util/package-root.js';
+import { runFetchModels } from '../../support/fetch-models-run.js';
 import { startTestServer, type TestServer } from './test-server.js';
 
 const root = join(packageRoot(), '.cache', 'test-fetch-models', String(process.pid));
@@ -31,16 +32,7 @@ function fileEntry(id: string, role: string, name: string, body: Buffer, extra: 
   };
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await fetchModelsCommand([...args, '--manifest', manifestPath], { stdout, stderr });
-  return { code, out, err };
-}
+const run = (args: string[]) => runFetchModels(args, manifestPath);
 
 function freshDir(name: string): string {
   const dir = join(root, name);
@@ -221,22 +213,26 @@ describe('fetch-models air-gapped and checks', () => {
     expect(exported.code, exported.err).toBe(0);
     expect(existsSync(join(usb, 'model-manifest.json'))).toBe(true);
     const kiosk = freshDir('kiosk');
-    const installed = await run(['--from', usb, '--models-dir', kiosk]);
+    const refused = await run(['--from', usb, '--models-dir', kiosk]);
+    expect(refused.code).toBe(1);
+    expect(refused.err.trim().split('\n').at(-1)).toMatch(/^xx_XX-test-low has no upstream digest in the manifest, so a copy from .*usb cannot be checked; .*--trust-source/);
+    const installed = await run(['--from', usb, '--trust-source', '--models-dir', kiosk]);
     expect(installed.code, installed.err).toBe(0);
+    expect(installed.err).toMatch(/xx_XX-test-low: tokens\.txt has no upstream digest; accepted from .*usb because of --trust-source/);
     expect(readFileSync(join(kiosk, 'stt', 'good', 'good.bin')).equals(good)).toBe(true);
     expect(readFileSync(join(kiosk, 'tts', 'xx_XX-test-low', 'xx_XX-test-low.onnx')).equals(voiceOnnx)).toBe(true);
     expect((await run(['--check', '--models-dir', kiosk])).code).toBe(0);
 
     server.serveDir('mirror', usb);
     const mirrored = freshDir('mirrored');
-    const viaMirror = await run(['--mirror', `${server.url}/mirror`, '--models-dir', mirrored]);
+    const viaMirror = await run(['--mirror', `${server.url}/mirror`, '--trust-source', '--models-dir', mirrored]);
     expect(viaMirror.code, viaMirror.err).toBe(0);
     expect(readFileSync(join(mirrored, 'stt', 'good', 'good.bin')).equals(good)).toBe(true);
 
     writeFileSync(join(usb, 'stt', 'good', 'good.bin'), randomBytes(good.length));
     const tampered = await run(['--from', usb, '--stt', 'good', '--models-dir', freshDir('kiosk2')]);
     expect(tampered.code).toBe(1);
-    expect(tampered.err.trim().split('\n').at(-1)).toMatch(/^good\.bin of good from .* failed verification \(sha256 [0-9a-f]{64}\); nothing was installed/);
+    expect(tampered.err.trim().split('\n').at(-1)).toMatch(/^good\.bin of good from .*usb failed verification: sha1 mismatch \(expected [0-9a-f]{40}, got [0-9a-f]{40}\); nothing was installed/);
   });
 
   it('--check names a corrupted file and the command that replaces it', async () => {
@@ -269,6 +265,6 @@ describe('fetch-models air-gapped and checks', () => {
     const r = await run(['--list', '--models-dir', dir]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/stt\s+good\s+2 MB\s+installed\s+sha1 pinned\s+MIT/);
-    expect(r.out).toMatch(/tts\s+xx_XX-test-low\s+\S+ kB\s+-\s+no upstream digest \(trust on first use\)/);
+    expect(r.out).toMatch(/tts\s+xx_XX-test-low\s+\S+ kB\s+-\s+no upstream digest: trust on first use \(--from\/--mirror need --trust-source\)/);
   });
 });
