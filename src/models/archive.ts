@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { EarshotError, abortError } from '../errors.js';
-import { formatBytes, isDiskFull } from './disk-space.js';
+import { diskFullError, formatBytes, isDiskFull } from './disk-space.js';
 import type { ModelFile } from './manifest-schema.js';
 import { normalizeModelPath } from './safe-path.js';
 
@@ -98,7 +98,7 @@ export async function extractKept(
     await rm(target, { recursive: true, force: true });
     if (signal?.aborted) throw abortError(signal);
     if (e instanceof ArchiveRefused) throw new EarshotError('VERIFY_FAILED', `${label} ${e.message}; nothing was installed.`);
-    if (isDiskFull(e)) throw new EarshotError('DISK_FULL', `The disk is full (no room in ${dirname(target)}) while unpacking ${label}; free some space and run the same command again.`);
+    if (isDiskFull(e)) throw diskFullError(`while unpacking ${label} (nothing was installed)`);
     throw e;
   }
 }
@@ -109,9 +109,15 @@ async function unpack(archive: string, spec: ArchiveSpec, target: string, limits
   const writes: Promise<void>[] = [];
   let failure: Error | undefined;
   let entries = 0;
+  // On failure the parser is fed no more, so an entry being written never ends: its write is cut instead.
+  const stopWrites = new AbortController();
+  let failed: () => void = () => {};
+  const whenFailed = new Promise<void>((resolve) => (failed = resolve));
   const fail = (e: Error): void => {
     failure ??= e;
     source.stop();
+    stopWrites.abort();
+    failed();
   };
   parser.on('error', (e: Error) => fail(new ArchiveRefused(`is not a readable tar archive (${e.message})`)));
   parser.on('entry', (entry: ReadEntry) => {
@@ -132,7 +138,7 @@ async function unpack(archive: string, spec: ArchiveSpec, target: string, limits
       const to = join(target, rel);
       writes.push(
         mkdir(dirname(to), { recursive: true })
-          .then(() => pipeline(entry, createWriteStream(to, { flags: 'wx', mode: 0o644 })))
+          .then(() => pipeline(entry, createWriteStream(to, { flags: 'wx', mode: 0o644 }), { signal: stopWrites.signal }))
           .catch((e: NodeJS.ErrnoException) => {
             throw e.code === 'EEXIST' ? new ArchiveRefused(`holds ${rel} twice`) : e;
           }),
@@ -153,11 +159,11 @@ async function unpack(archive: string, spec: ArchiveSpec, target: string, limits
         fail(new ArchiveRefused(`unpacks to more than ${formatBytes(limits.maxBytes)}, more than a model of its size can hold`));
       }
       if (failure) break;
-      if (!parser.write(chunk)) await new Promise((resolve) => parser.once('drain', resolve));
+      if (!parser.write(chunk)) await Promise.race([new Promise((resolve) => parser.once('drain', resolve)), whenFailed]);
     }
     if (!failure) {
       parser.end();
-      await ended;
+      await Promise.race([ended, whenFailed]);
     }
     await source.done.catch((e: Error) => fail(e));
     const written = await Promise.allSettled(writes);

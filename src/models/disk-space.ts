@@ -1,5 +1,4 @@
 import { statfs } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { EarshotError } from '../errors.js';
 
 /** The file system said there is no room: no space left, a quota, or a file size limit. */
@@ -8,9 +7,9 @@ export function isDiskFull(e: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
 }
 
-/** One line for a write that ran out of room at `path`, with what was being done. */
-export function diskFullError(path: string, doing: string): EarshotError {
-  return new EarshotError('DISK_FULL', `The disk is full (no room in ${dirname(path)}) ${doing}; free some space and run the same command again.`);
+/** One line for a write that ran out of room, saying what was being done ("while copying X from Y"). */
+export function diskFullError(doing: string): EarshotError {
+  return new EarshotError('DISK_FULL', `The disk is full ${doing}; free some space and run the same command again.`);
 }
 
 export function formatBytes(n: number): string {

@@ -248,7 +248,7 @@ export async function downloadFile(urls: readonly string[], part: string, label:
     }
     if (isDiskFull(e)) {
       await rm(part, { force: true });
-      throw diskFullError(part, `while downloading ${label}; the partial download was deleted`);
+      throw diskFullError(`while downloading ${label} (the partial download was deleted)`);
     }
     throw e;
   } finally {

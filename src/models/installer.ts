@@ -108,9 +108,15 @@ async function installOne(entry: ModelEntry, lock: LockFile, options: InstallOpt
       if (file.archive) {
         // Unpacked into a folder of its own, then merged: a failed archive leaves nothing in the staged model.
         const unpacked = join(staging, 'unpacked');
-        await extractKept(part, file.archive, unpacked, `${file.name} (${entry.role} ${entry.id})`, extractLimits(file.size), signal);
-        await mergeInto(unpacked, stagedModel, file.archive.keep);
+        try {
+          await extractKept(part, file.archive, unpacked, `${file.name} (${entry.role} ${entry.id})`, extractLimits(file.size), signal);
+        } catch (e) {
+          // A verified download that does not unpack is no use to a rerun either; an interrupted one is.
+          if (!signal?.aborted) await rm(part, { force: true });
+          throw e;
+        }
         await rm(part, { force: true });
+        await mergeInto(unpacked, stagedModel, file.archive.keep);
       } else {
         await rename(part, join(stagedModel, file.name));
       }

@@ -141,7 +141,7 @@ async function fetchFromSource(source: ModelSource, entry: ModelEntry, file: Wan
   try {
     await copyCapped(from, to, file.maxBytes, options.signal);
   } catch (e) {
-    if (isDiskFull(e)) throw diskFullError(to, `while copying ${entry.id} from ${source.dir}; nothing was installed`);
+    if (isDiskFull(e)) throw diskFullError(`while copying ${entry.id} from ${source.dir} (nothing was installed)`);
     throw e;
   }
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { EarshotError, abortError, fetchHint } from '../errors.js';
+import { envNumber } from '../util/env-number.js';
 import type { SttEngine, TranscribeOptions, Transcript } from './stt-engine.js';
 import { loadWhisperAddon, type NativeTranscribeResult, type NativeWhisperAddon, type NativeWhisperContext } from './whisper-addon.js';
 import { checkWhisperModel, whisperModelName } from './whisper-model-check.js';
@@ -34,6 +35,14 @@ export interface WhisperEngineOptions {
    * load keeps it off the user's first utterance. Costs one encoder pass at load. Default: true.
    */
   warmUp?: boolean;
+  /**
+   * Longest one transcription may run, ms, plus `transcribeTimeoutMsPerAudioSecond` for each second of audio;
+   * past it the call fails with one line (whisper.cpp is told to stop at its next check point, and the next call
+   * waits for it). Default: 60000 (env EARSHOT_STT_TIMEOUT_MS).
+   */
+  transcribeTimeoutMs?: number;
+  /** See `transcribeTimeoutMs`. Default: 5000, far above what any model earshot lists needs on a slow laptop. */
+  transcribeTimeoutMsPerAudioSecond?: number;
 }
 
 interface Job {
@@ -74,6 +83,7 @@ class WhisperEngine implements SttEngine {
     private readonly defaultLanguage: string,
     private readonly temperatureFallback: boolean,
     private readonly modelPath: string,
+    private readonly timeout: { baseMs: number; perAudioSecondMs: number },
   ) {}
 
   resolveLanguage(language: string): string {
@@ -105,7 +115,9 @@ class WhisperEngine implements SttEngine {
     return new Promise<Transcript>((resolve, reject) => {
       let settled = false;
       let running = false;
+      let deadline: NodeJS.Timeout | undefined;
       const finish = (): void => {
+        clearTimeout(deadline);
         signal?.removeEventListener('abort', onAbort);
         this.jobs.delete(job);
       };
@@ -125,6 +137,16 @@ class WhisperEngine implements SttEngine {
       const run = async (): Promise<void> => {
         if (settled) return;
         running = true;
+        const audioSeconds = samples.length / 16_000;
+        const limitMs = this.timeout.baseMs + this.timeout.perAudioSecondMs * audioSeconds;
+        deadline = setTimeout(() => {
+          job.cancel(
+            new EarshotError(
+              'MODEL_CORRUPT',
+              `whisper.cpp took more than ${(limitMs / 1000).toFixed(1)} s for ${audioSeconds.toFixed(1)} s of audio with ${basename(this.modelPath)}; use a smaller model (--stt) or check it with npm run fetch-models -- --check`,
+            ),
+          );
+        }, limitMs);
         const t0 = performance.now();
         try {
           const result = await this.ctx.transcribe(samples, {
@@ -190,7 +212,11 @@ export async function loadWhisperEngine(options: WhisperEngineOptions): Promise<
     const hint = fetchHint('stt', options.modelName ?? whisperModelName(info.path));
     throw new EarshotError('MODEL_CORRUPT', `whisper.cpp could not load the model ${info.path}; re-download it: ${hint}`, { cause: e });
   }
-  const engine = new WhisperEngine(addon, ctx, threads, options.language ?? 'en', options.temperatureFallback ?? true, info.path);
+  const timeout = {
+    baseMs: options.transcribeTimeoutMs ?? envNumber('EARSHOT_STT_TIMEOUT_MS', 60_000),
+    perAudioSecondMs: options.transcribeTimeoutMsPerAudioSecond ?? 5_000,
+  };
+  const engine = new WhisperEngine(addon, ctx, threads, options.language ?? 'en', options.temperatureFallback ?? true, info.path, timeout);
   try {
     engine.resolveLanguage(options.language ?? 'en');
     if (options.warmUp ?? true) await engine.warmUp();
