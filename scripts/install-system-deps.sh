@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages earshot needs to build and to run its tests (run as root, or via sudo).
 #   build:  cmake, g++, make          (whisper.cpp is compiled for this CPU at npm install time)
-#   voices: espeak-ng-data            (phonemizer data for Piper voices that ship none)
+#   voices: espeak-ng-data            (phonemizer data: Piper's published voices ship none)
+#           bzip2                     (unpacks .tar.bz2 voice archives a manifest may list)
 #   tests:  flite, espeak-ng, sox     (speech with known words, made on the machine)
 #           pocketsphinx-testdata     (public-domain recordings with transcripts)
 #           util-linux                (unshare: the no-network test runs in its own network namespace)
@@ -12,7 +13,7 @@
 #                                      and ALSA's pulse plugin so arecord and speaker reach it)
 #           procps                    (ps: the tests check that no recorder process is left behind)
 set -euo pipefail
-packages=(cmake g++ make espeak-ng-data flite espeak-ng sox pocketsphinx-testdata util-linux
+packages=(cmake g++ make espeak-ng-data bzip2 flite espeak-ng sox pocketsphinx-testdata util-linux
   libasound2-dev python3 alsa-utils pulseaudio pulseaudio-utils libasound2-plugins procps)
 missing=()
 for p in "${packages[@]}"; do
