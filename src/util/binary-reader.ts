@@ -126,55 +126,22 @@ export class BinaryReader {
     return start - this.bufStart;
   }
 
-  u8(): number {
-    const at = this.take(1);
-    return this.buf.readUInt8(at);
+  /** Reads the next `n` bytes with one of Buffer's readers. */
+  private num<T>(n: number, read: (buf: Buffer, at: number) => T): T {
+    const at = this.take(n);
+    return read(this.buf, at);
   }
 
-  i8(): number {
-    const at = this.take(1);
-    return this.buf.readInt8(at);
-  }
-
-  u16(): number {
-    const at = this.take(2);
-    return this.buf.readUInt16LE(at);
-  }
-
-  i16(): number {
-    const at = this.take(2);
-    return this.buf.readInt16LE(at);
-  }
-
-  u32(): number {
-    const at = this.take(4);
-    return this.buf.readUInt32LE(at);
-  }
-
-  i32(): number {
-    const at = this.take(4);
-    return this.buf.readInt32LE(at);
-  }
-
-  u64(): bigint {
-    const at = this.take(8);
-    return this.buf.readBigUInt64LE(at);
-  }
-
-  i64(): bigint {
-    const at = this.take(8);
-    return this.buf.readBigInt64LE(at);
-  }
-
-  f32(): number {
-    const at = this.take(4);
-    return this.buf.readFloatLE(at);
-  }
-
-  f64(): number {
-    const at = this.take(8);
-    return this.buf.readDoubleLE(at);
-  }
+  u8 = (): number => this.num(1, (b, at) => b.readUInt8(at));
+  i8 = (): number => this.num(1, (b, at) => b.readInt8(at));
+  u16 = (): number => this.num(2, (b, at) => b.readUInt16LE(at));
+  i16 = (): number => this.num(2, (b, at) => b.readInt16LE(at));
+  u32 = (): number => this.num(4, (b, at) => b.readUInt32LE(at));
+  i32 = (): number => this.num(4, (b, at) => b.readInt32LE(at));
+  u64 = (): bigint => this.num(8, (b, at) => b.readBigUInt64LE(at));
+  i64 = (): bigint => this.num(8, (b, at) => b.readBigInt64LE(at));
+  f32 = (): number => this.num(4, (b, at) => b.readFloatLE(at));
+  f64 = (): number => this.num(8, (b, at) => b.readDoubleLE(at));
 
   /** A copy of the next `n` bytes. */
   bytes(n: number): Buffer {

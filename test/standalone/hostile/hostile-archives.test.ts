@@ -4,8 +4,8 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, tr
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFetchModels } from '../../support/fetch-models-run.js';
-import { startTestServer, type TestServer } from '../models/test-server.js';
-import { HOSTILE_ROOT, caseDir, leftovers, writeFileIn, writeManifest } from './hostile-fixtures.js';
+import type { TestServer } from '../models/test-server.js';
+import { HOSTILE_ROOT, caseDir, leftovers, startHostile, writeFileIn, writeManifest } from './hostile-fixtures.js';
 
 /**
  * Voice archives without an upstream digest are unpacked on first download: a crafted archive must not plant a
@@ -23,9 +23,7 @@ function serveArchive(root: string, extra: string[] = []): void {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
-  rmSync(HOSTILE_ROOT, { recursive: true, force: true });
-  mkdirSync(HOSTILE_ROOT, { recursive: true });
+  ({ server } = await startHostile());
   manifest = writeManifest(HOSTILE_ROOT, [
     {
       id: 'xx-voice',
@@ -46,7 +44,6 @@ beforeAll(async () => {
       ],
     },
   ]);
-  process.env.EARSHOT_FETCH_RETRIES = '0';
 });
 
 afterAll(async () => {

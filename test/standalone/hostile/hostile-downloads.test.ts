@@ -1,12 +1,12 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../../support/run-cli.js';
 import { runFetchModels } from '../../support/fetch-models-run.js';
 import { startTestServer, type TestServer } from '../models/test-server.js';
-import { HOSTILE_ROOT, caseDir, pinnedEntry, writeFileIn, writeManifest, writeSourceLock } from './hostile-fixtures.js';
+import { HOSTILE_ROOT, caseDir, pinnedEntry, startHostile, writeManifest, writeSource } from './hostile-fixtures.js';
 
 /** Servers that send too much, too slowly, to the wrong place, or onto a full disk. */
 let server: TestServer;
@@ -14,10 +14,9 @@ let manifest: string;
 const small = randomBytes(100_000);
 
 beforeAll(async () => {
-  server = await startTestServer();
-  rmSync(HOSTILE_ROOT, { recursive: true, force: true });
-  mkdirSync(HOSTILE_ROOT, { recursive: true });
-  const url = (name: string) => `${server.url}/${name}`;
+  const started = await startHostile();
+  server = started.server;
+  const url = started.url;
   manifest = writeManifest(HOSTILE_ROOT, [
     pinnedEntry('endless', 'stt', 'endless.bin', small, url('endless.bin')),
     pinnedEntry('announced', 'stt', 'announced.bin', small, url('announced.bin')),
@@ -49,7 +48,6 @@ beforeAll(async () => {
   });
   server.handle('/to-ftp', (_req, res) => res.writeHead(302, { location: 'ftp://127.0.0.1/ftp.bin' }).end());
   server.handle('/to-file', (_req, res) => res.writeHead(302, { location: 'file:///etc/passwd' }).end());
-  process.env.EARSHOT_FETCH_RETRIES = '0';
 });
 
 afterAll(async () => {
@@ -179,8 +177,7 @@ describe.skipIf(tmpfsSkip)('a full disk', () => {
     const { root, models } = caseDir('full-copy');
     const usb = join(root, 'usb');
     const big = randomBytes(2_000_000);
-    writeFileIn(join(usb, 'llm', 'big', 'big.gguf'), big);
-    writeSourceLock(usb, 'big', 'llm', { 'big.gguf': big });
+    writeSource(usb, 'llm', 'big', { 'big.gguf': big });
     const m = writeManifest(root, [pinnedEntry('big', 'llm', 'big.gguf', big, 'https://huggingface.co/x/resolve/0123456789012345678901234567890123456789/big.gguf')]);
     const r = await runOnSmallDisk(models, 1_000_000, ['fetch-models', '--from', usb, '--models-dir', models, '--manifest', m]);
     expectCliLine(r, /^The disk is full while copying big from .*usb \(nothing was installed\); free some space/);

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeTestVoice, testVoiceConfig } from '../../fixtures/models/piper-voice.js';
 import { runFetchModels } from '../../support/fetch-models-run.js';
-import { startTestServer, type TestServer } from '../models/test-server.js';
-import { HOSTILE_ROOT, caseDir, leftovers, pinnedEntry, sha256, writeFileIn, writeManifest, writeSourceLock } from './hostile-fixtures.js';
+import type { TestServer } from '../models/test-server.js';
+import { HOSTILE_ROOT, caseDir, leftovers, pinnedEntry, sha256, startHostile, writeFileIn, writeManifest, writeSource, writeSourceLock } from './hostile-fixtures.js';
 
 /**
  * A kiosk installs from a USB folder (--from) or a mirror (--mirror) that someone else prepared. Whatever the
@@ -23,10 +23,9 @@ const unpinnedVoice = randomBytes(20_000);
 let manifest: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  rmSync(HOSTILE_ROOT, { recursive: true, force: true });
-  mkdirSync(HOSTILE_ROOT, { recursive: true });
-  const url = (name: string) => `${server.url}/${name}`;
+  const started = await startHostile();
+  server = started.server;
+  const url = started.url;
   manifest = writeManifest(HOSTILE_ROOT, [
     pinnedEntry('3b', 'llm', 'Llama-3.2-3B-Instruct-Q4_K_M.gguf', model, url('3b.gguf')),
     {
@@ -81,7 +80,6 @@ beforeAll(async () => {
       ],
     },
   ]);
-  process.env.EARSHOT_FETCH_RETRIES = '0';
 });
 
 afterAll(async () => {
@@ -150,15 +148,11 @@ describe('the manifest pin cannot be bypassed', () => {
   it('holds files that came out of an archive to the manifest, not to the source lock', async () => {
     const { root, models } = caseDir('archive-member');
     const usb = join(root, 'usb');
-    const junk = randomBytes(24);
-    writeFileIn(join(usb, 'vad', 'silero-v5', 'silero_vad_v5.onnx'), junk);
-    writeFileIn(join(usb, 'vad', 'silero-v5', 'LICENSE.md'), licence);
-    writeSourceLock(usb, 'silero-v5', 'vad', { 'silero_vad_v5.onnx': junk, 'LICENSE.md': licence });
+    writeSource(usb, 'vad', 'silero-v5', { 'silero_vad_v5.onnx': randomBytes(24), 'LICENSE.md': licence });
     const r = await run(['--from', usb, '--vad', 'silero-v5', '--models-dir', models]);
     expectRefused(r, usb, /^silero_vad_v5\.onnx of silero-v5 from .*usb failed verification: size mismatch \(expected 30000 bytes, got 24\)/);
 
-    writeFileIn(join(usb, 'vad', 'silero-v5', 'silero_vad_v5.onnx'), silero);
-    writeSourceLock(usb, 'silero-v5', 'vad', { 'silero_vad_v5.onnx': silero, 'LICENSE.md': licence });
+    writeSource(usb, 'vad', 'silero-v5', { 'silero_vad_v5.onnx': silero, 'LICENSE.md': licence });
     const good = await run(['--from', usb, '--vad', 'silero-v5', '--models-dir', models]);
     expect(good.code, good.err).toBe(0);
   });
@@ -166,10 +160,7 @@ describe('the manifest pin cannot be bypassed', () => {
   it('refuses random bytes a mirror serves as a pinned voice, whatever its lock file vouches', async () => {
     const { root, models } = caseDir('mirror-voice');
     const site = join(root, 'site');
-    const junk = randomBytes(300_000);
-    writeFileIn(join(site, 'tts', 'en_US-amy-low', 'en_US-amy-low.onnx'), junk);
-    writeFileIn(join(site, 'tts', 'en_US-amy-low', 'en_US-amy-low.onnx.json'), voiceConfig);
-    writeSourceLock(site, 'en_US-amy-low', 'tts', { 'en_US-amy-low.onnx': junk, 'en_US-amy-low.onnx.json': voiceConfig });
+    writeSource(site, 'tts', 'en_US-amy-low', { 'en_US-amy-low.onnx': randomBytes(300_000), 'en_US-amy-low.onnx.json': voiceConfig });
     server.serveDir('mirror-voice', site);
     const mirror = `${server.url}/mirror-voice`;
     const r = await run(['--mirror', mirror, '--voice', 'en_US-amy-low', '--models-dir', models]);
@@ -188,9 +179,7 @@ describe('the manifest pin cannot be bypassed', () => {
     writeFileIn(join(src, 'v', 'voice.onnx'), unpinnedVoice);
     writeFileIn(join(src, 'v', 'tokens.txt'), '_ 0\n^ 1\n$ 2\n');
     const usb = join(root, 'usb');
-    writeFileIn(join(usb, 'tts', 'xx-unpinned', 'voice.onnx'), unpinnedVoice);
-    writeFileIn(join(usb, 'tts', 'xx-unpinned', 'tokens.txt'), '_ 0\n^ 1\n$ 2\n');
-    writeSourceLock(usb, 'xx-unpinned', 'tts', { 'voice.onnx': unpinnedVoice, 'tokens.txt': Buffer.from('_ 0\n^ 1\n$ 2\n') });
+    writeSource(usb, 'tts', 'xx-unpinned', { 'voice.onnx': unpinnedVoice, 'tokens.txt': Buffer.from('_ 0\n^ 1\n$ 2\n') });
     const lockPath = join(usb, 'earshot-lock.json');
     const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
     lock.models['xx-unpinned'].downloads = { 'unpinned.tar.bz2': { sha256: 'cd'.repeat(32), size: 5000, trustedOnFirstUse: true } };

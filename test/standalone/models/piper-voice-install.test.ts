@@ -9,6 +9,7 @@ import { DEBIAN_ESPEAK_DATA_DIR } from '../../../src/tts/piper-voice-check.js';
 import { packageRoot } from '../../../src/util/package-root.js';
 import { TEST_VOICE_METADATA_KEYS, encodeTestVoice, testVoiceConfig, testVoiceTokens } from '../../fixtures/models/piper-voice.js';
 import { runFetchModels } from '../../support/fetch-models-run.js';
+import { freshDir as freshDirIn } from '../../support/manifest-fixtures.js';
 import { startTestServer, type TestServer } from './test-server.js';
 
 const root = join(packageRoot(), '.cache', 'test-piper-install', String(process.pid));
@@ -20,13 +21,7 @@ let manifestPath: string;
 
 const hash = (algorithm: string, b: Buffer): string => createHash(algorithm).update(b).digest('hex');
 const run = (args: string[]) => runFetchModels(args, manifestPath);
-
-function freshDir(name: string): string {
-  const dir = join(root, name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
+const freshDir = (name: string) => freshDirIn(root, name);
 
 beforeAll(async () => {
   rmSync(root, { recursive: true, force: true });
