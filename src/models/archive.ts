@@ -106,7 +106,13 @@ export async function extractKept(
 async function unpack(archive: string, spec: ArchiveSpec, target: string, limits: ExtractLimits, signal?: AbortSignal): Promise<void> {
   const source = decompress(archive, spec.format);
   const parser = new Parser({ strict: true });
-  const writes: Promise<void>[] = [];
+  // Each write settles with the error it met (never rejects), so a write cut short is not an unhandled rejection.
+  const writes: Promise<Error | undefined>[] = [];
+  const settle = (write: Promise<unknown>, rel: string): Promise<Error | undefined> =>
+    write.then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? new ArchiveRefused(`holds ${rel} twice`) : e),
+    );
   let failure: Error | undefined;
   let entries = 0;
   // On failure the parser is fed no more, so an entry being written never ends: its write is cut instead.
@@ -129,20 +135,17 @@ async function unpack(archive: string, spec: ArchiveSpec, target: string, limits
         return;
       }
       if (entry.type === 'Directory') {
-        writes.push(mkdir(join(target, rel), { recursive: true }).then(() => void entry.resume()));
+        writes.push(settle(mkdir(join(target, rel), { recursive: true }).then(() => entry.resume()), rel));
         return;
       }
       if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') {
         throw new ArchiveRefused(`holds ${rel} as a ${entry.type}${entry.linkpath ? ` to ${entry.linkpath}` : ''}; earshot installs regular files only`);
       }
       const to = join(target, rel);
-      writes.push(
-        mkdir(dirname(to), { recursive: true })
-          .then(() => pipeline(entry, createWriteStream(to, { flags: 'wx', mode: 0o644 }), { signal: stopWrites.signal }))
-          .catch((e: NodeJS.ErrnoException) => {
-            throw e.code === 'EEXIST' ? new ArchiveRefused(`holds ${rel} twice`) : e;
-          }),
+      const write = mkdir(dirname(to), { recursive: true }).then(() =>
+        pipeline(entry, createWriteStream(to, { flags: 'wx', mode: 0o644 }), { signal: stopWrites.signal }),
       );
+      writes.push(settle(write, rel));
     } catch (e) {
       entry.resume();
       fail(e as Error);
@@ -166,9 +169,8 @@ async function unpack(archive: string, spec: ArchiveSpec, target: string, limits
       await Promise.race([ended, whenFailed]);
     }
     await source.done.catch((e: Error) => fail(e));
-    const written = await Promise.allSettled(writes);
-    const writeError = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
-    if (writeError) fail(writeError.reason as Error);
+    const writeError = (await Promise.all(writes)).find((e) => e !== undefined);
+    if (writeError) fail(writeError);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

@@ -134,7 +134,13 @@ async function openResponse(url: string, offset: number, ctx: AttemptContext, st
 async function attempt(url: string, ctx: AttemptContext): Promise<void> {
   const { part, maxBytes, options } = ctx;
   const stall: StallState = {};
-  const opened = await openResponse(url, await fileSize(part), ctx, stall);
+  let kept = await fileSize(part);
+  if (kept > maxBytes) {
+    // A partial file bigger than the whole model is not worth resuming.
+    await truncate(part, 0);
+    kept = 0;
+  }
+  const opened = await openResponse(url, kept, ctx, stall);
   const { res, url: current } = opened;
   let offset = opened.offset;
   const status = res.statusCode ?? 0;

@@ -13,6 +13,7 @@ import { downloadCap, installCommand } from './manifest.js';
 import type { ModelEntry, ModelFile } from './manifest-schema.js';
 import { finishInstall } from './finish-install.js';
 import { acquireRunLock } from './run-lock.js';
+import { hostOf } from './url-policy.js';
 
 export interface InstallOptions extends Pick<DownloadOptions, 'signal' | 'timeoutMs' | 'retries' | 'backoffMs'> {
   /** Folder models are installed into. Default: none, the caller passes defaultModelsDir(). */
@@ -121,7 +122,7 @@ async function installOne(entry: ModelEntry, lock: LockFile, options: InstallOpt
         await rename(part, join(stagedModel, file.name));
       }
     }
-    await finishInstall(entry, stagedModel, { modelsDir, lock, downloads, from: `the download of ${entry.id}`, signal, emit });
+    await finishInstall(entry, stagedModel, { modelsDir, lock, downloads, from: hostOf(entry.files[0]!.urls[0]!), signal, emit });
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

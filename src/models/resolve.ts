@@ -13,7 +13,7 @@ export interface ResolvedModel {
   /** The manifest id (the short name), or the path itself when a path was given. */
   id: string;
   role: ModelRole;
-  /** stt: ggml .bin; llm: .gguf; tts: the voice folder (.onnx, tokens.txt, espeak-ng-data/); vad: .onnx. */
+  /** stt: ggml .bin; llm: .gguf; tts: the voice folder (.onnx, tokens.txt, perhaps espeak-ng-data/); vad: .onnx. */
   path: string;
 }
 

@@ -7,7 +7,7 @@ import { withDeadline } from '../util/deadline.js';
 import { envNumber } from '../util/env-number.js';
 
 export interface PiperTtsOptions {
-  /** Folder holding one Piper `.onnx`, its `tokens.txt` and, usually, `espeak-ng-data` (sherpa-onnx's vits-piper layout). Required. */
+  /** Folder holding one Piper `.onnx`, its `tokens.txt` and, when it brings its own, `espeak-ng-data` (sherpa-onnx's vits-piper layout). Required. */
   voiceDir: string;
   /**
    * espeak-ng-data folder for phonemizing. Default: `<voiceDir>/espeak-ng-data`, else Debian's
