@@ -3,19 +3,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../support/run-cli.js';
+import { expectOneLineError } from '../support/one-line-error.js';
+import { runCli } from '../support/run-cli.js';
 import { writeScenario } from '../support/speech-fixtures.js';
 import { testModels } from '../support/test-models.js';
 
-/** A user-caused failure: exactly one line on stderr, no stack trace, a non-zero exit, not a signal. */
-function expectOneLineError(r: CliResult, pattern: RegExp): void {
-  expect(r.signal).toBeNull();
-  expect(r.code).not.toBe(0);
-  const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'));
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 describe('earshot run with bad input', () => {
   let dir: string;
