@@ -1,0 +1,135 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserUnavailable, launchWithFakeMicrophone, type FakeMicBrowser } from '../../support/browser.js';
+import { startCli, type RunningCli } from '../../support/run-cli.js';
+import { writeScenario, type Scenario } from '../../support/speech-fixtures.js';
+import { SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../../support/test-models.js';
+
+const unavailable = browserUnavailable();
+if (unavailable) console.log(`browser test skipped: ${unavailable}`);
+
+/** Screenshots land here (kept out of git); CI may collect the folder. */
+export const ARTIFACT_DIR = join(process.cwd(), 'test-artifacts', 'browser');
+
+interface PageTiming {
+  turn: number;
+  questionEndAt?: number;
+  firstSampleAt?: number;
+  firstAudibleAt?: number;
+  serverFirstAudioMs?: number;
+}
+
+interface OutputStats {
+  time: number;
+  queued: number;
+  played: number;
+  audibleSinceClear: number;
+  lastAudibleAt: number;
+}
+
+/** The page's read-only diagnostics object (web/app.js). */
+interface PageDiagnostics {
+  state: string;
+  mode: string;
+  outputStats(): Promise<OutputStats | undefined>;
+  audioTime(): number;
+  timings(): PageTiming[];
+  interrupts(): { clickedAt: number; clearedAt?: number }[];
+}
+
+const diagnostics = <T>(page: Page, read: (d: PageDiagnostics) => T | Promise<T>): Promise<T> =>
+  page.evaluate(`(${read.toString()})(window.earshot)`) as Promise<T>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const normalized = (s: string | null) => (s ?? '').replace(/\s+/g, ' ').trim();
+
+describe.skipIf(unavailable !== undefined)('earshot serve in a real browser (Debian chromium, fake microphone)', () => {
+  let question: Scenario;
+  let cli: RunningCli;
+  let url: string;
+  let browser: FakeMicBrowser;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACT_DIR, { recursive: true });
+    question = await writeScenario('browser-question', [500, SCRIPTED_TRANSCRIPT, 6000]);
+    cli = startCli(
+      [
+        'serve', '--port', '0', '--json',
+        '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
+        '--espeak-data', testModels.espeakData, '--gpu', 'off',
+      ],
+      { guard: true },
+    );
+    url = await until(
+      async () => {
+        const line = cli.stdout().split('\n').find((l) => l.includes('"listening"'));
+        return line ? (JSON.parse(line) as { url: string }).url : undefined;
+      },
+      120_000,
+      `the server (stderr: ${cli.stderr()})`,
+    );
+    browser = await launchWithFakeMicrophone(question.path);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (cli) {
+      cli.child.kill('SIGINT');
+      const { code, stderr } = await cli.exited;
+      expect(code, stderr).toBe(0);
+    }
+  });
+
+  it('?autostart=1 hears the question, captions the transcript and the reply as spoken, and plays it', async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    await page.goto(`${url}?autostart=1`);
+
+    await until(async () => normalized(await page.textContent('.turn[data-turn="1"] .you')) === SCRIPTED_TRANSCRIPT, 30_000, 'the transcript caption');
+    await until(async () => normalized(await page.textContent('.turn[data-turn="1"] .reply')) === SCRIPTED_REPLY, 30_000, 'the reply caption');
+    const timing = await until(
+      async () => (await diagnostics(page, (d) => d.timings())).find((t) => t.turn === 1 && t.firstAudibleAt && t.serverFirstAudioMs),
+      10_000,
+      'the turn timing',
+    );
+    const stats = await diagnostics(page, (d) => d.outputStats());
+    // About 6 s of the generated voice, resampled to the page's rate, went through the output worklet.
+    expect(stats!.played).toBeGreaterThan(4 * 16_000);
+    expect(stats!.audibleSinceClear).toBeGreaterThan(16_000);
+
+    const heardMs = (timing.firstAudibleAt! - timing.questionEndAt!) * 1000;
+    const firstSampleMs = (timing.firstSampleAt! - timing.questionEndAt!) * 1000;
+    console.log(
+      `[browser] end of the question in the fake capture -> first reply sample in the page's output ${firstSampleMs.toFixed(0)} ms ` +
+        `(first audible sample ${heardMs.toFixed(0)} ms; the server's own end-of-speech -> first audio ${timing.serverFirstAudioMs} ms)`,
+    );
+    expect(heardMs).toBeGreaterThan(500);
+    await page.screenshot({ path: join(ARTIFACT_DIR, 'landscape-1920x1080.png') });
+    await page.setViewportSize({ width: 1080, height: 1920 });
+    await page.screenshot({ path: join(ARTIFACT_DIR, 'portrait-1080x1920.png') });
+
+    const origin = new URL(url).origin;
+    expect(requests.filter((r) => !r.startsWith(origin) && !r.startsWith('data:') && !r.startsWith('blob:'))).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+});
