@@ -77,6 +77,7 @@ Object.defineProperty(window, 'earshot', {
     },
     outputStats: () => audio.stats(),
     audioTime: () => audio.now(),
+    lastAudibleInputAt: () => lastAudibleInputAt,
     timings: () => [...timings.values()].map((t) => ({ ...t })),
     interrupts: () => interrupts.map((i) => ({ ...i })),
   }),

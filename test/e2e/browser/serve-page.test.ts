@@ -35,6 +35,7 @@ interface PageDiagnostics {
   mode: string;
   outputStats(): Promise<OutputStats | undefined>;
   audioTime(): number;
+  lastAudibleInputAt(): number;
   timings(): PageTiming[];
   interrupts(): { clickedAt: number; clearedAt?: number }[];
 }
@@ -73,24 +74,13 @@ describe.skipIf(unavailable !== undefined)('earshot serve in a real browser (Deb
       ],
       { guard: true },
     );
-    url = await until(
-      async () => {
-        const line = cli.stdout().split('\n').find((l) => l.includes('"listening"'));
-        return line ? (JSON.parse(line) as { url: string }).url : undefined;
-      },
-      120_000,
-      `the server (stderr: ${cli.stderr()})`,
-    );
+    url = await serverUrl(cli);
     browser = await launchWithFakeMicrophone(question.path);
   });
 
   afterAll(async () => {
     await browser?.close();
-    if (cli) {
-      cli.child.kill('SIGINT');
-      const { code, stderr } = await cli.exited;
-      expect(code, stderr).toBe(0);
-    }
+    await stopServer(cli);
   });
 
   it('?autostart=1 hears the question, captions the transcript and the reply as spoken, and plays it', async () => {
@@ -132,4 +122,103 @@ describe.skipIf(unavailable !== undefined)('earshot serve in a real browser (Deb
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
+
+  it('a typed turn is answered aloud, and the interrupt button silences it at once', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await page.fill('#text', 'Tell me about Paris.');
+    await page.press('#text', 'Enter');
+    await until(async () => normalized(await page.textContent('.turn[data-turn="1"] .you')) === 'Tell me about Paris.', 30_000, 'the typed turn');
+    await until(async () => ((await diagnostics(page, (d) => d.outputStats()))?.audibleSinceClear ?? 0) > 4000, 30_000, 'reply audio');
+    await page.click('#interrupt');
+    await page.waitForSelector('.turn[data-turn="1"].interrupted', { timeout: 10_000 });
+    await sleep(700);
+    const after = (await diagnostics(page, (d) => d.outputStats()))!;
+    const click = (await diagnostics(page, (d) => d.interrupts())).at(-1)!;
+    // Nothing audible left the worklet after the clear, and nothing is queued: the rest of the reply never played.
+    expect(after.audibleSinceClear).toBe(0);
+    expect(after.queued).toBe(0);
+    expect(click.clearedAt).toBeDefined();
+    expect(await page.$('.turn[data-turn="1"] .sentence.cut')).not.toBeNull();
+    const reply = normalized(await page.textContent('.turn[data-turn="1"] .reply'));
+    expect(SCRIPTED_REPLY.startsWith(reply)).toBe(true);
+    expect(reply.length).toBeLessThan(SCRIPTED_REPLY.length);
+    console.log(
+      `[browser] interrupt button -> output queue emptied ${((click.clearedAt! - click.clickedAt) * 1000).toFixed(1)} ms later (audio clock); ` +
+        `last audible output sample ${((after.lastAudibleAt - click.clickedAt) * 1000).toFixed(1)} ms after the click`,
+    );
+    await page.close();
+  });
 });
+
+describe.skipIf(unavailable !== undefined)('push-to-talk and the keyboard in a real browser', () => {
+  let cli: RunningCli;
+  let url: string;
+  let browser: FakeMicBrowser;
+
+  beforeAll(async () => {
+    // Two questions: the first comes while the key is up and must not be heard, the second while it is held.
+    const questions = await writeScenario('browser-two-questions', [500, SCRIPTED_TRANSCRIPT, 2500, SCRIPTED_TRANSCRIPT, 6000]);
+    cli = startCli(
+      [
+        'serve', '--port', '0', '--json',
+        '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
+        '--espeak-data', testModels.espeakData, '--gpu', 'off',
+      ],
+      { guard: true },
+    );
+    url = await serverUrl(cli);
+    browser = await launchWithFakeMicrophone(questions.path);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopServer(cli);
+  });
+
+  it('Space is push-to-talk: speech with the key up is not heard, speech with it held is; Esc silences the reply', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await page.check('input[value="push-to-talk"]');
+    // A tap opens the microphone (the fake capture starts now) without holding it open.
+    await page.keyboard.down('Space');
+    await page.keyboard.up('Space');
+    const quietFor = (seconds: number) => diagnostics(page, (d) => d.audioTime() - d.lastAudibleInputAt()).then((q) => q > seconds);
+    await until(async () => (await diagnostics(page, (d) => d.lastAudibleInputAt())) > 0, 20_000, 'the first question in the capture');
+    await until(() => quietFor(0.8), 20_000, 'the end of the first question');
+    expect(await page.$('.turn')).toBeNull();
+    expect(await diagnostics(page, (d) => d.state)).toBe('listening');
+
+    await page.keyboard.down('Space');
+    const heldAt = await diagnostics(page, (d) => d.audioTime());
+    await until(async () => (await diagnostics(page, (d) => d.lastAudibleInputAt())) > heldAt, 20_000, 'the second question');
+    await until(() => quietFor(0.2), 20_000, 'the end of the second question');
+    await page.keyboard.up('Space');
+    await until(async () => normalized(await page.textContent('.turn[data-turn="1"] .you')) === SCRIPTED_TRANSCRIPT, 30_000, 'the transcript');
+    await until(async () => ((await diagnostics(page, (d) => d.outputStats()))?.audibleSinceClear ?? 0) > 4000, 30_000, 'reply audio');
+
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.turn[data-turn="1"].interrupted', { timeout: 10_000 });
+    await sleep(500);
+    expect((await diagnostics(page, (d) => d.outputStats()))!.audibleSinceClear).toBe(0);
+    await page.close();
+  });
+});
+
+async function serverUrl(cli: RunningCli): Promise<string> {
+  return until(
+    async () => {
+      const line = cli.stdout().split('\n').find((l) => l.includes('"listening"'));
+      return line ? (JSON.parse(line) as { url: string }).url : undefined;
+    },
+    120_000,
+    `the server (stderr: ${cli.stderr()})`,
+  );
+}
+
+async function stopServer(cli: RunningCli | undefined): Promise<void> {
+  if (!cli) return;
+  cli.child.kill('SIGINT');
+  const { code, stderr } = await cli.exited;
+  expect(code, stderr).toBe(0);
+}
