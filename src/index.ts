@@ -35,3 +35,7 @@ export { defaultLatencyMaskOptions, type LatencyMaskOptions, type MaskMode } fro
 export type { MaskRecord } from './reply/latency-mask.js';
 export type { SessionMetrics, Spread, ToolSummary } from './agent/session-metrics.js';
 export type { CpuMs } from './agent/engine-cpu-meter.js';
+export { loadEngines, type LoadedEngines, type EngineRole } from './agent/load-engines.js';
+export { VoiceServer, type VoiceServerInit, type VoiceServerEvents } from './server/voice-server.js';
+export { defaultServeOptions, type ServeOptions } from './server/serve-options.js';
+export { PROTOCOL_VERSION, SUBPROTOCOL, type ClientMessage, type ServerMessage, type ListenMode } from './server/protocol.js';

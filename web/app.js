@@ -233,7 +233,11 @@ async function prepareAudio(/** @type {boolean} */ microphone) {
     if (microphone) await audio.startMicrophone();
     else await audio.startOutput();
   } catch (e) {
-    showNotice(`The microphone is not available (${/** @type {Error} */ (e).message}). Check the browser's permission for this page.`);
+    showNotice(
+      window.isSecureContext
+        ? `The microphone is not available (${/** @type {Error} */ (e).message}). Check the browser's permission for this page.`
+        : 'Browsers give a microphone only to https pages or pages of this machine: open earshot at http://127.0.0.1 here, or serve it behind https.',
+    );
     return false;
   }
   syncConfig();
