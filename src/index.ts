@@ -14,6 +14,7 @@ export type { TurnMetrics, TurnStageTimes, TurnCompute } from './agent/turn-metr
 export type { TranscriptFilterOptions } from './turn/transcript-filter.js';
 export { defaultTranscriptFilterOptions } from './turn/transcript-filter.js';
 export type { EndpointingOptions } from './turn/endpointing-options.js';
+export { defaultPartialTranscriptOptions, type PartialTranscriptOptions } from './turn/partial-transcript-options.js';
 export { defaultEndpointingOptions } from './turn/endpointing-options.js';
 export type { SentenceChunkerOptions } from './reply/sentence-chunker.js';
 export { defaultSentenceChunkerOptions } from './reply/sentence-chunker.js';

@@ -138,6 +138,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     agent.on('state', () => this.sendState());
     agent.on('speech-start', ({ atMs }) => this.send({ type: 'speech-start', atMs }));
     agent.on('speech-end', ({ startMs, endMs }) => this.send({ type: 'speech-end', startMs, endMs }));
+    agent.on('partial-transcript', ({ text }) => this.send({ type: 'partial-transcript', text }));
     agent.on('transcript', ({ turn, text }) => this.send({ type: 'transcript', turn, text }));
     agent.on('no-speech', () => this.send({ type: 'no-speech' }));
     agent.on('reply-delta', ({ turn, delta }) => this.send({ type: 'reply-delta', turn, delta }));

@@ -65,7 +65,9 @@ describe.skipIf(unavailable !== undefined)('earshot serve in a real browser (Deb
 
   beforeAll(async () => {
     mkdirSync(ARTIFACT_DIR, { recursive: true });
-    question = await writeScenario('browser-question', [500, SCRIPTED_TRANSCRIPT, 6000]);
+    // A long question (about 5 s): several partial transcripts come while it is spoken. The scripted whisper
+    // model hears its script in any speech.
+    question = await writeScenario('browser-question', [500, 'What is the capital of France, and what is the tallest building in the city of Paris?', 6000]);
     cli = startCli(
       [
         'serve', '--port', '0', '--json',
@@ -94,6 +96,8 @@ describe.skipIf(unavailable !== undefined)('earshot serve in a real browser (Deb
     });
     await page.goto(`${url}?autostart=1`);
 
+    // While the question is still open, its partial transcript is on screen.
+    await until(async () => normalized(await page.textContent('#captions .partial')) === SCRIPTED_TRANSCRIPT, 30_000, 'the partial caption');
     await until(async () => normalized(await page.textContent('.turn[data-turn="1"] .you')) === SCRIPTED_TRANSCRIPT, 30_000, 'the transcript caption');
     await until(async () => normalized(await page.textContent('.turn[data-turn="1"] .reply')) === SCRIPTED_REPLY, 30_000, 'the reply caption');
     const timing = await until(
