@@ -5,7 +5,7 @@ import { EarshotError } from '../errors.js';
 import { generateToken, isLoopbackHost } from '../server/access-policy.js';
 import { defaultServeOptions } from '../server/serve-options.js';
 import { SUBPROTOCOL } from '../server/protocol.js';
-import { SOCKET_PATH, VoiceServer } from '../server/voice-server.js';
+import { checkBindable, SOCKET_PATH, VoiceServer } from '../server/voice-server.js';
 import type { DuplexMode } from '../turn/echo-gate-options.js';
 import { addModelFlags, agentOptionsFromFlags, parsePositiveInt, type ModelFlags } from './model-flags.js';
 import { ServeLog, type ServeLogMode } from './serve-log.js';
@@ -78,6 +78,8 @@ async function serve(flags: ServeFlags): Promise<number> {
   const shared = agentOptionsFromFlags(flags);
   const token = flags.token ?? (isLoopbackHost(flags.host) ? undefined : generateToken());
   if (token !== undefined && token.length === 0) throw new EarshotError('BAD_OPTION', '--token must not be empty');
+
+  await checkBindable(flags.host, flags.port);
 
   const shutdown = new AbortController();
   const onSignal = () => {

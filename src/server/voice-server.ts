@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AgentEngines, AgentOptions } from '../agent/agent-options.js';
@@ -83,17 +83,7 @@ export class VoiceServer extends TypedEmitter<VoiceServerEvents> {
   }
 
   async listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const fail = (e: NodeJS.ErrnoException) => {
-        const why = e.code === 'EADDRINUSE' ? 'is in use; pick another with --port' : `cannot be bound (${e.code ?? e.message})`;
-        reject(new EarshotError('BAD_OPTION', `${this.options.host}:${this.options.port} ${why}`));
-      };
-      this.http.once('error', fail);
-      this.http.listen(this.options.port, this.options.host, () => {
-        this.http.off('error', fail);
-        resolve();
-      });
-    });
+    await bind(this.http, this.options.host, this.options.port);
     this.boundPort = (this.http.address() as AddressInfo).port;
     this.heartbeat = setInterval(() => this.checkPeers(), this.options.heartbeatMs);
     this.heartbeat.unref();
@@ -210,6 +200,28 @@ export class VoiceServer extends TypedEmitter<VoiceServerEvents> {
   private refuse(req: IncomingMessage, decision: Extract<AccessDecision, { ok: false }>): void {
     this.emit('refused', { remote: req.socket.remoteAddress ?? '?', status: decision.status, reason: decision.reason });
   }
+}
+
+function bind(server: Server | NetServer, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'EADDRINUSE' ? 'is in use; pick another with --port' : `cannot be bound (${e.code ?? e.message})`;
+      reject(new EarshotError('BAD_OPTION', `${host}:${port} ${why}`));
+    };
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
+}
+
+/** Fails as listen() would when `host:port` cannot be bound, so a taken port is reported before slow work. */
+export async function checkBindable(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createNetServer();
+  await bind(probe, host, port);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
