@@ -18,7 +18,7 @@ import { Connection } from './connection.js';
 const AUDIBLE = 0.02;
 const METER_FLOOR_DB = -60;
 const STATE_LABELS = /** @type {const} */ ({
-  idle: 'paused',
+  idle: 'not listening',
   listening: 'listening',
   'user-speaking': 'hearing you',
   thinking: 'thinking',
@@ -119,6 +119,12 @@ function wakeUp() {
 function onMessage(m) {
   switch (m.type) {
     case 'hello':
+      // A new session (first, or after a reconnect) counts its turns from 1 again.
+      droppedTurns.clear();
+      timings.clear();
+      latestTurn = 0;
+      captions.clear();
+      latencyList.replaceChildren();
       syncConfig();
       if (listening) connection.send({ type: 'start', mode });
       break;

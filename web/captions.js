@@ -29,6 +29,13 @@ export class Captions {
     this.scroll();
   }
 
+  /** Forgets every turn (a new session numbers its turns from 1). */
+  clear() {
+    this.revealing.clear();
+    this.clearPartial();
+    this.root.replaceChildren();
+  }
+
   clearPartial() {
     this.partialLine?.remove();
     this.partialLine = undefined;

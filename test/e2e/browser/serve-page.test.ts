@@ -68,15 +68,7 @@ describe.skipIf(unavailable !== undefined)('earshot serve in a real browser (Deb
     // A long question (about 5 s): several partial transcripts come while it is spoken. The scripted whisper
     // model hears its script in any speech.
     question = await writeScenario('browser-question', [500, 'What is the capital of France, and what is the tallest building in the city of Paris?', 6000]);
-    cli = startCli(
-      [
-        'serve', '--port', '0', '--json',
-        '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
-        '--espeak-data', testModels.espeakData, '--gpu', 'off',
-      ],
-      { guard: true },
-    );
-    url = await serverUrl(cli);
+    ({ cli, url } = await startServe());
     browser = await launchWithFakeMicrophone(question.path);
   });
 
@@ -163,15 +155,7 @@ describe.skipIf(unavailable !== undefined)('push-to-talk and the keyboard in a r
   beforeAll(async () => {
     // Two questions: the first comes while the key is up and must not be heard, the second while it is held.
     const questions = await writeScenario('browser-two-questions', [500, SCRIPTED_TRANSCRIPT, 2500, SCRIPTED_TRANSCRIPT, 6000]);
-    cli = startCli(
-      [
-        'serve', '--port', '0', '--json',
-        '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
-        '--espeak-data', testModels.espeakData, '--gpu', 'off',
-      ],
-      { guard: true },
-    );
-    url = await serverUrl(cli);
+    ({ cli, url } = await startServe());
     browser = await launchWithFakeMicrophone(questions.path);
   });
 
@@ -209,8 +193,17 @@ describe.skipIf(unavailable !== undefined)('push-to-talk and the keyboard in a r
   });
 });
 
-async function serverUrl(cli: RunningCli): Promise<string> {
-  return until(
+/** `earshot serve` on any free port with the generated models, under the no-network guard; resolves with its URL. */
+async function startServe(): Promise<{ cli: RunningCli; url: string }> {
+  const cli = startCli(
+    [
+      'serve', '--port', '0', '--json',
+      '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
+      '--espeak-data', testModels.espeakData, '--gpu', 'off',
+    ],
+    { guard: true },
+  );
+  const url = await until(
     async () => {
       const line = cli.stdout().split('\n').find((l) => l.includes('"listening"'));
       return line ? (JSON.parse(line) as { url: string }).url : undefined;
@@ -218,6 +211,7 @@ async function serverUrl(cli: RunningCli): Promise<string> {
     120_000,
     `the server (stderr: ${cli.stderr()})`,
   );
+  return { cli, url };
 }
 
 async function stopServer(cli: RunningCli | undefined): Promise<void> {

@@ -24,8 +24,16 @@ async function load(llm: string): Promise<Shared> {
   return engines;
 }
 
-async function dispose(engines: Shared | undefined): Promise<void> {
-  if (engines) await Promise.all([engines.stt.dispose(), engines.llm.dispose(), engines.tts.dispose()]);
+/** Engines loaded once for the enclosing describe block, freed after it. */
+function enginesFor(llm: string): () => Shared {
+  let engines: Shared | undefined;
+  beforeAll(async () => {
+    engines = await load(llm);
+  });
+  afterAll(async () => {
+    if (engines) await Promise.all([engines.stt.dispose(), engines.llm.dispose(), engines.tts.dispose()]);
+  });
+  return () => engines!;
 }
 
 async function startServer(
@@ -45,7 +53,7 @@ async function startServer(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('earshot serve: the protocol over a real socket, with the real engines', () => {
-  let engines: Shared;
+  const engines = enginesFor(testModels.llm);
   let server: VoiceServer;
   let url: string;
   let question: Float32Array;
@@ -59,21 +67,19 @@ describe('earshot serve: the protocol over a real socket, with the real engines'
   };
 
   beforeAll(async () => {
-    engines = await load(testModels.llm);
-    ({ server, socketUrl: url } = await startServer(engines));
+    ({ server, socketUrl: url } = await startServer(engines()));
     question = await fliteSpeech(SCRIPTED_TRANSCRIPT);
   });
 
   afterAll(async () => {
     for (const c of open) c.close();
     await server?.close();
-    await dispose(engines);
   });
 
   it('greets with the protocol version and the limits, then reports the state', async () => {
     const c = await client();
     const hello = await c.next('hello');
-    expect(hello).toMatchObject({ protocol: 1, voiceSampleRate: engines.tts.sampleRate, limits: { maxMessageBytes: 256 * 1024 } });
+    expect(hello).toMatchObject({ protocol: 1, voiceSampleRate: engines().tts.sampleRate, limits: { maxMessageBytes: 256 * 1024 } });
     expect(await c.next('state')).toEqual({ type: 'state', state: 'idle', listening: false, mode: 'hands-free' });
     c.close();
   });
@@ -205,7 +211,7 @@ describe('earshot serve: the protocol over a real socket, with the real engines'
   });
 
   it('closes a session from which nothing arrived for the idle time', async () => {
-    const quick = await startServer(engines, { idleTimeoutMs: 400 });
+    const quick = await startServer(engines(), { idleTimeoutMs: 400 });
     try {
       const c = await connectClient(quick.socketUrl);
       await c.next('hello');
@@ -237,15 +243,7 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
 }
 
 describe('earshot serve: who may connect', () => {
-  let engines: Shared;
-
-  beforeAll(async () => {
-    engines = await load(testModels.llm);
-  });
-
-  afterAll(async () => {
-    await dispose(engines);
-  });
+  const engines = enginesFor(testModels.llm);
 
   const refusal = (p: Promise<unknown>) =>
     p.then(
@@ -254,7 +252,7 @@ describe('earshot serve: who may connect', () => {
     );
 
   it('on loopback without a token: same-origin sockets only, this machine\'s names only, protocol earshot.v1 only', async () => {
-    const { server, socketUrl, pageUrl } = await startServer(engines);
+    const { server, socketUrl, pageUrl } = await startServer(engines());
     try {
       const origin = new URL(pageUrl).origin;
       const ok = await connectClient(socketUrl, { origin });
@@ -277,7 +275,7 @@ describe('earshot serve: who may connect', () => {
   });
 
   it('with a token: the page and every socket must present it; the page\'s cookie serves its own socket', async () => {
-    const { server, socketUrl, pageUrl } = await startServer(engines, { token: 'secret-1' });
+    const { server, socketUrl, pageUrl } = await startServer(engines(), { token: 'secret-1' });
     try {
       expect(pageUrl).toContain('?token=secret-1');
       const bare = new URL(pageUrl);
@@ -302,11 +300,11 @@ describe('earshot serve: who may connect', () => {
   });
 
   it('refuses to bind a non-loopback address without a token', () => {
-    expect(() => new VoiceServer({ engines, serve: { host: '0.0.0.0', port: 0 } })).toThrow(/needs a token/);
+    expect(() => new VoiceServer({ engines: engines(), serve: { host: '0.0.0.0', port: 0 } })).toThrow(/needs a token/);
   });
 
   it('accepts the subprotocol among others the client offers', async () => {
-    const { server, socketUrl } = await startServer(engines);
+    const { server, socketUrl } = await startServer(engines());
     try {
       const c = await connectClient(socketUrl, { protocols: ['earshot.v9', SUBPROTOCOL] });
       expect(c.socket.protocol).toBe(SUBPROTOCOL);
@@ -318,20 +316,12 @@ describe('earshot serve: who may connect', () => {
 });
 
 describe('earshot serve: a closed tab', () => {
-  let engines: Shared;
-
-  beforeAll(async () => {
-    // A model that never stops talking: only an abort ends its turn and frees it for the next caller.
-    engines = await load(testModels.llmEndless);
-  });
-
-  afterAll(async () => {
-    await dispose(engines);
-  });
+  // A model that never stops talking: only an abort ends its turn and frees it for the next caller.
+  const engines = enginesFor(testModels.llmEndless);
 
   it('aborts its turn at once, whether running or waiting, and frees the shared model for the others', async () => {
     // No token limit: A's reply must still be going when the others close.
-    const { server, socketUrl } = await startServer(engines, { maxSessions: 3 }, { maxReplyTokens: 1_000_000 });
+    const { server, socketUrl } = await startServer(engines(), { maxSessions: 3 }, { maxReplyTokens: 1_000_000 });
     const closes: VoiceServerEvents['session-close'][] = [];
     server.on('session-close', (e) => closes.push(e));
     const talking = (c: ProtocolClient) => c.messages.some((m) => m.type === 'reply-delta');
