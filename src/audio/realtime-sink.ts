@@ -47,7 +47,8 @@ export class RealtimeSink implements AudioSink {
       }
       const piece = chunk.samples.subarray(played, Math.min(played + block, chunk.samples.length));
       this.options.write(piece, chunk.sampleRate);
-      this.onPlayed?.(piece, chunk.sampleRate, due + this.options.latencyMs);
+      // Heard when its time comes, or now if this write is late (a busy machine): the echo gate needs the truth.
+      this.onPlayed?.(piece, chunk.sampleRate, Math.max(due, performance.now()) + this.options.latencyMs);
       played += piece.length;
       due += (piece.length / chunk.sampleRate) * 1000;
       this.farEndUntil = due;

@@ -1,8 +1,7 @@
 import type { Agent } from '../agent/agent.js';
 import type { AgentEngines, AgentOptions } from '../agent/agent-options.js';
 import { createAgent } from '../agent/create-agent.js';
-import type { PcmChunk } from '../audio/pcm.js';
-import { float32ToInt16 } from '../audio/pcm.js';
+import { float32ToInt16, type PcmChunk } from '../audio/pcm.js';
 import { RealtimeSink } from '../audio/realtime-sink.js';
 import { decodePcmFrame, encodePcmFrame } from './pcm-frame.js';
 import { MAX_TEXT_CHARS, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type ErrorCode, type ListenMode, type ServerMessage } from './protocol.js';
@@ -27,12 +26,12 @@ export interface SessionContext {
 
 /** WebSocket close codes: idle (application range), and the standard one for a server-side failure. */
 export const CLOSE_IDLE = 4001;
+export const CLOSE_INTERNAL = 1011;
 
 export interface SessionEvents {
   /** Every message sent to the client, for a log that shows what the page shows. */
   message: ServerMessage;
 }
-export const CLOSE_INTERNAL = 1011;
 
 /**
  * One connection, one conversation: its own agent (history, turn state, VAD) over the server's shared engines.
