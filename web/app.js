@@ -12,7 +12,8 @@ import { Connection } from './connection.js';
  * What the page knows of one turn, in audio-clock seconds: when the user's question ended (the last audible
  * input block before the server declared the end of speech; for a typed turn, when it was sent), and when the
  * reply's first sample and first audible sample left the playback worklet.
- * @typedef {{ turn: number, questionEndAt?: number, firstSampleAt?: number, firstAudibleAt?: number, serverFirstAudioMs?: number }} TurnTiming
+ * The page also notes when the server's word that the speech ended reached it.
+ * @typedef {{ turn: number, questionEndAt?: number, speechEndHeardAt?: number, firstSampleAt?: number, firstAudibleAt?: number, serverFirstAudioMs?: number }} TurnTiming
  */
 
 const AUDIBLE = 0.02;
@@ -51,11 +52,17 @@ let latestTurn = 0;
 let lastAudibleInputAt = 0;
 /** @type {number | undefined} */
 let pendingQuestionEnd;
+/** @type {number | undefined} */
+let pendingSpeechEndHeard;
 /** @type {Map<number, TurnTiming>} */
 const timings = new Map();
 /** @type {{ clickedAt: number, clearedAt?: number }[]} */
 const interrupts = [];
 let levelDb = METER_FLOOR_DB;
+/** @type {(rate: number) => void} */
+let resolveVoiceRate = () => undefined;
+/** @type {Promise<number>} The voice's sample rate, from the first greeting. */
+const voiceRate = new Promise((resolve) => (resolveVoiceRate = resolve));
 
 const audio = new AudioIO({ capture: onCapture, playback: onPlayback });
 const connection = new Connection(params.get('token') ?? '', {
@@ -119,6 +126,7 @@ function wakeUp() {
 function onMessage(m) {
   switch (m.type) {
     case 'hello':
+      resolveVoiceRate(m.voiceSampleRate);
       // A new session (first, or after a reconnect) counts its turns from 1 again.
       droppedTurns.clear();
       timings.clear();
@@ -132,7 +140,8 @@ function onMessage(m) {
       setState(m.state, STATE_LABELS[m.state]);
       break;
     case 'speech-end':
-      pendingQuestionEnd = Math.min(lastAudibleInputAt, audio.now());
+      pendingSpeechEndHeard = audio.now();
+      pendingQuestionEnd = Math.min(lastAudibleInputAt, pendingSpeechEndHeard);
       break;
     case 'partial-transcript':
       captions.partial(m.text);
@@ -143,8 +152,9 @@ function onMessage(m) {
     case 'transcript':
       latestTurn = Math.max(latestTurn, m.turn);
       captions.user(m.turn, m.text);
-      timings.set(m.turn, { turn: m.turn, questionEndAt: pendingQuestionEnd });
+      timings.set(m.turn, { turn: m.turn, questionEndAt: pendingQuestionEnd, speechEndHeardAt: pendingSpeechEndHeard });
       pendingQuestionEnd = undefined;
+      pendingSpeechEndHeard = undefined;
       break;
     case 'sentence-start':
       if (!droppedTurns.has(m.turn)) captions.sentence(m.turn, m.text, m.durationMs);
@@ -217,8 +227,7 @@ function showLatency(t) {
 }
 
 function syncConfig() {
-  if (audio.context) connection.send({ type: 'config', mode, outputSampleRate: audio.sampleRate });
-  else connection.send({ type: 'config', mode });
+  connection.send({ type: 'config', mode });
 }
 
 /** @param {number} turn */
@@ -235,9 +244,12 @@ function interrupt() {
 
 /** Starts the audio the browser allows now; when it asks for a click first, shows the overlay. */
 async function prepareAudio(/** @type {boolean} */ microphone) {
+  // The page's audio runs at the voice's rate, which the server's greeting says; it does not wait for long.
+  /** @type {number | undefined} */
+  const rate = await Promise.race([voiceRate, new Promise((r) => setTimeout(() => r(undefined), 3000))]);
   try {
-    if (microphone) await audio.startMicrophone();
-    else await audio.startOutput();
+    if (microphone) await audio.startMicrophone(rate);
+    else await audio.startOutput(rate);
   } catch (e) {
     showNotice(
       window.isSecureContext

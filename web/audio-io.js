@@ -42,13 +42,17 @@ export class AudioIO {
     return this.context?.currentTime ?? 0;
   }
 
-  /** Sets up the output side; harmless to call again. */
-  async startOutput() {
+  /**
+   * Sets up the output side, at `sampleRate` when given (the voice's: the browser then converts to the device,
+   * and nothing has to be converted per sentence); harmless to call again.
+   * @param {number} [sampleRate]
+   */
+  async startOutput(sampleRate) {
     if (this.context) {
       if (this.context.state === 'suspended') await this.context.resume();
       return;
     }
-    const context = new AudioContext({ latencyHint: 'interactive' });
+    const context = makeContext(sampleRate);
     this.context = context;
     await Promise.all([
       context.audioWorklet.addModule(new URL('./capture-worklet.js', import.meta.url)),
@@ -67,9 +71,12 @@ export class AudioIO {
     if (context.state === 'suspended') await context.resume().catch(() => undefined);
   }
 
-  /** Opens the microphone; harmless to call again. Rejects when the user or the browser says no. */
-  async startMicrophone() {
-    await this.startOutput();
+  /**
+   * Opens the microphone; harmless to call again. Rejects when the user or the browser says no.
+   * @param {number} [sampleRate] for the output side, when it is not set up yet
+   */
+  async startMicrophone(sampleRate) {
+    await this.startOutput(sampleRate);
     if (this.microphone || !this.context) return;
     const context = this.context;
     const stream = await navigator.mediaDevices.getUserMedia({
@@ -83,7 +90,8 @@ export class AudioIO {
   }
 
   /**
-   * Queues reply audio. The server sends it at the rate the page asked for; anything else is converted here.
+   * Queues reply audio. It comes at the voice's rate, which is the context's unless the browser refused that
+   * rate; then it is converted here.
    * @param {Float32Array} samples
    * @param {number} rate
    * @param {number} turn
@@ -113,6 +121,18 @@ export class AudioIO {
       this.statsWaiters.push(resolve);
       this.player?.port.postMessage({ type: 'stats' });
     });
+  }
+}
+
+/**
+ * An AudioContext at `sampleRate`, or at the device's own rate when the browser does not take that one.
+ * @param {number} [sampleRate]
+ */
+function makeContext(sampleRate) {
+  try {
+    return new AudioContext({ latencyHint: 'interactive', sampleRate });
+  } catch {
+    return new AudioContext({ latencyHint: 'interactive' });
   }
 }
 

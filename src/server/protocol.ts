@@ -16,8 +16,6 @@ export type ListenMode = (typeof LISTEN_MODES)[number];
 /** The longest typed turn, in characters. */
 export const MAX_TEXT_CHARS = 2000;
 
-const rate = z.number().int().min(8000).max(96_000);
-
 const clientMessage = z.discriminatedUnion('type', [
   /** Start listening (hands-free by default). */
   z.strictObject({ type: z.literal('start'), mode: z.enum(LISTEN_MODES).optional() }),
@@ -32,12 +30,7 @@ const clientMessage = z.discriminatedUnion('type', [
   /** Push-to-talk key released: the utterance ends now. */
   z.strictObject({ type: z.literal('ptt-up') }),
   /** Session settings; each field is optional and keeps its value when absent. */
-  z.strictObject({
-    type: z.literal('config'),
-    mode: z.enum(LISTEN_MODES).optional(),
-    /** Rate the client wants reply audio at (its AudioContext's). Default: the voice's own rate. */
-    outputSampleRate: rate.optional(),
-  }),
+  z.strictObject({ type: z.literal('config'), mode: z.enum(LISTEN_MODES).optional() }),
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessage>;
@@ -48,7 +41,10 @@ export type ServerMessage =
       type: 'hello';
       protocol: number;
       session: number;
-      /** Rate of reply audio until the client sets `outputSampleRate`. */
+      /**
+       * Rate of all reply audio. A client plays it best at this rate (a page makes its AudioContext at it, and the
+       * browser converts to the device); converting on the server would delay every sentence.
+       */
       voiceSampleRate: number;
       limits: { maxMessageBytes: number; idleTimeoutMs: number; maxTextChars: number };
     }

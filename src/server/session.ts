@@ -179,7 +179,6 @@ export class Session extends TypedEmitter<SessionEvents> {
         break;
       case 'config':
         this.mode = message.mode ?? this.mode;
-        if (message.outputSampleRate !== undefined) this.sink.outputRate = message.outputSampleRate;
         break;
       case 'text':
         // Failures reach the client through the agent's 'error' events; an aborted turn is no failure.

@@ -16,6 +16,7 @@ export const ARTIFACT_DIR = join(process.cwd(), 'test-artifacts', 'browser');
 interface PageTiming {
   turn: number;
   questionEndAt?: number;
+  speechEndHeardAt?: number;
   firstSampleAt?: number;
   firstAudibleAt?: number;
   serverFirstAudioMs?: number;
@@ -102,11 +103,14 @@ describe.skipIf(unavailable !== undefined)('earshot serve in a real browser (Deb
     expect(stats!.played).toBeGreaterThan(4 * 16_000);
     expect(stats!.audibleSinceClear).toBeGreaterThan(16_000);
 
+    const ms = (from: number | undefined, to: number | undefined) => ((to! - from!) * 1000).toFixed(0);
     const heardMs = (timing.firstAudibleAt! - timing.questionEndAt!) * 1000;
-    const firstSampleMs = (timing.firstSampleAt! - timing.questionEndAt!) * 1000;
     console.log(
-      `[browser] end of the question in the fake capture -> first reply sample in the page's output ${firstSampleMs.toFixed(0)} ms ` +
-        `(first audible sample ${heardMs.toFixed(0)} ms; the server's own end-of-speech -> first audio ${timing.serverFirstAudioMs} ms)`,
+      `[browser] end of the question in the fake capture -> first reply sample in the page's output ` +
+        `${ms(timing.questionEndAt, timing.firstSampleAt)} ms (first audible sample ${heardMs.toFixed(0)} ms) = ` +
+        `${ms(timing.questionEndAt, timing.speechEndHeardAt)} ms until the server's speech-end reached the page (500 of them the ` +
+        `endpoint's silence) + ${ms(timing.speechEndHeardAt, timing.firstSampleAt)} ms to the first sample; the server's own ` +
+        `end-of-speech -> first audio ${timing.serverFirstAudioMs} ms`,
     );
     expect(heardMs).toBeGreaterThan(500);
     await page.screenshot({ path: join(ARTIFACT_DIR, 'landscape-1920x1080.png') });

@@ -84,9 +84,9 @@ describe('earshot serve: the protocol over a real socket, with the real engines'
     c.close();
   });
 
-  it('answers a spoken question sent as PCM frames at 48 kHz, in audio at the rate the client asked for', async () => {
+  it('answers a spoken question sent as PCM frames at 48 kHz, in audio at the voice\'s rate, sentence by sentence', async () => {
     const c = await client();
-    c.send({ type: 'config', outputSampleRate: 48_000 });
+    const voiceRate = engines().tts.sampleRate;
     c.send({ type: 'start' });
     const at48k = await resample(concatFloat32([question, new Float32Array(16_000)]), 16_000, 48_000);
     await c.sendAudio(at48k, 48_000, { speed: 4 });
@@ -98,10 +98,10 @@ describe('earshot serve: the protocol over a real socket, with the real engines'
     expect(sentences.map((s) => s.type === 'sentence-start' && s.text).join(' ')).toBe(SCRIPTED_REPLY);
     expect(c.messages.filter((m) => m.type === 'sentence-end').every((m) => m.type === 'sentence-end' && !m.interrupted)).toBe(true);
     expect(await c.next('metrics')).toMatchObject({ turn: 1, interrupted: false, ms: { firstAudio: expect.any(Number) } });
-    // Every frame is tagged with its turn and carries the asked rate; together they are the whole reply.
+    // Every frame is tagged with its turn and carries the voice's rate; together they are the whole reply.
     expect(new Set(c.frames.map((f) => f.turn))).toEqual(new Set([1]));
-    expect(new Set(c.frames.map((f) => f.sampleRate))).toEqual(new Set([48_000]));
-    const seconds = c.frames.reduce((n, f) => n + f.samples.length, 0) / 48_000;
+    expect(new Set(c.frames.map((f) => f.sampleRate))).toEqual(new Set([voiceRate]));
+    const seconds = c.frames.reduce((n, f) => n + f.samples.length, 0) / voiceRate;
     const said = sentences.reduce((n, s) => n + (s.type === 'sentence-start' ? s.durationMs : 0), 0) / 1000;
     expect(Math.abs(seconds - said)).toBeLessThan(0.05);
     c.close();
@@ -114,7 +114,7 @@ describe('earshot serve: the protocol over a real socket, with the real engines'
     c.sendRaw(JSON.stringify({ type: 'shout' }));
     c.sendRaw(JSON.stringify({ type: 'text', text: '' }));
     c.sendRaw(JSON.stringify({ type: 'text', text: 'hi', extra: 1 }));
-    c.sendRaw(JSON.stringify({ type: 'config', outputSampleRate: 1 }));
+    c.sendRaw(JSON.stringify({ type: 'config', mode: 'always' }));
     c.sendRaw(JSON.stringify({ type: 'text', text: 'x'.repeat(300 * 1024) }));
     c.sendRaw(Buffer.from([1, 2, 3]));
     c.sendRaw(encodePcmFrame(new Int16Array(10), 1000));

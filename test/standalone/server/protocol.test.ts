@@ -12,7 +12,7 @@ describe('parseClientMessage', () => {
       { type: 'interrupt' },
       { type: 'ptt-down' },
       { type: 'ptt-up' },
-      { type: 'config', mode: 'hands-free', outputSampleRate: 48_000 },
+      { type: 'config', mode: 'push-to-talk' },
       { type: 'config' },
     ];
     for (const m of valid) expect(parseClientMessage(JSON.stringify(m)), JSON.stringify(m)).toMatchObject({ ok: true });
@@ -30,8 +30,7 @@ describe('parseClientMessage', () => {
       ['{"type":"text","text":"   "}', /text/],
       [JSON.stringify({ type: 'text', text: 'x'.repeat(MAX_TEXT_CHARS + 1) }), /text/],
       ['{"type":"start","mode":"always"}', /mode/],
-      ['{"type":"config","outputSampleRate":44100.5}', /outputSampleRate/],
-      ['{"type":"config","outputSampleRate":200000}', /outputSampleRate/],
+      ['{"type":"config","outputSampleRate":48000}', /.+/],
       ['{"type":"interrupt","now":true}', /.+/],
     ];
     for (const [text, reason] of cases) {
