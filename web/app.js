@@ -219,10 +219,10 @@ function showLatency(t) {
     while (latencyList.children.length > 4) latencyList.lastElementChild?.remove();
   }
   const heard = t.questionEndAt !== undefined && t.firstAudibleAt !== undefined ? Math.round((t.firstAudibleAt - t.questionEndAt) * 1000) : undefined;
-  const parts = [`turn ${t.turn}`];
-  if (heard !== undefined) parts.push(`you → earshot ${heard} ms`);
-  if (t.serverFirstAudioMs !== undefined) parts.push(`(server ${Math.round(t.serverFirstAudioMs)} ms)`);
-  row.textContent = parts.join(' ');
+  const figures = [];
+  if (heard !== undefined) figures.push(`you → earshot ${heard} ms`);
+  if (t.serverFirstAudioMs !== undefined) figures.push(`(server ${Math.round(t.serverFirstAudioMs)} ms)`);
+  row.textContent = `turn ${t.turn} · ${figures.join(' ')}`;
   if (heard !== undefined) row.dataset.heardMs = String(heard);
 }
 
