@@ -145,6 +145,10 @@ export class Session extends TypedEmitter<SessionEvents> {
       this.playingTurn = turn;
       this.sentences.set(chunk, { turn, text });
     });
+    // A filler covering a late reply goes out before the reply's first sentence: its frames carry that turn too.
+    agent.on('mask', ({ turn, action }) => {
+      if (action === 'start') this.playingTurn = turn;
+    });
     agent.on('barge-in', ({ turn, action }) => this.send({ type: 'barge-in', turn, action }));
     agent.on('turn-end', ({ turn, transcript, reply, spoken, interrupted }) =>
       this.send({ type: 'turn-end', turn, transcript, reply, spoken, interrupted }),
