@@ -14,9 +14,11 @@
 #                                     (the loopback test's sound server with null sinks, pactl/parec/pacat,
 #                                      and ALSA's pulse plugin so arecord and speaker reach it)
 #           procps                    (ps: the tests check that no recorder process is left behind)
+#           chromium                  (the web page's test: a real browser, driven headless by playwright-core,
+#                                      with a fake microphone fed from a WAV; never a downloaded browser)
 set -euo pipefail
 packages=(cmake g++ make espeak-ng-data bzip2 flite espeak-ng sox pocketsphinx-testdata util-linux openssl
-  libasound2-dev python3 alsa-utils pulseaudio pulseaudio-utils libasound2-plugins procps)
+  libasound2-dev python3 alsa-utils pulseaudio pulseaudio-utils libasound2-plugins procps chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

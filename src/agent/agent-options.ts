@@ -7,6 +7,7 @@ import type { TtsEngine } from '../tts/tts-engine.js';
 import { defaultEchoGateOptions, type EchoGateOptions } from '../turn/echo-gate-options.js';
 import { defaultEndpointingOptions, type EndpointingOptions } from '../turn/endpointing-options.js';
 import { defaultInterruptionOptions, type InterruptionOptions } from '../turn/interruption-options.js';
+import { defaultPartialTranscriptOptions, type PartialTranscriptOptions } from '../turn/partial-transcript-options.js';
 import { defaultTranscriptFilterOptions, type TranscriptFilterOptions } from '../turn/transcript-filter.js';
 import type { VadEngine } from '../vad/vad-engine.js';
 import { defaultLatencyMaskOptions, type LatencyMaskOptions } from '../reply/latency-mask-options.js';
@@ -59,6 +60,7 @@ export interface AgentOptions {
   echoGate?: Partial<EchoGateOptions>;
   chunking?: Partial<SentenceChunkerOptions>;
   transcriptFilter?: Partial<TranscriptFilterOptions>;
+  partialTranscripts?: Partial<PartialTranscriptOptions>;
   /** Messages of history kept for the model. Default: 40. */
   maxHistoryMessages?: number;
   /** Upper bound on tokens per reply. Default: 400. */
@@ -87,6 +89,7 @@ export const defaultAgentOptions = Object.freeze({
   echoGate: defaultEchoGateOptions,
   chunking: defaultSentenceChunkerOptions,
   transcriptFilter: defaultTranscriptFilterOptions,
+  partialTranscripts: defaultPartialTranscriptOptions,
   maxHistoryMessages: 40,
   maxReplyTokens: DEFAULT_MAX_TOKENS,
   toolCalls: defaultToolCallOptions,
@@ -105,6 +108,7 @@ export interface ResolvedAgentOptions {
   echoGate: EchoGateOptions;
   chunking: SentenceChunkerOptions;
   transcriptFilter: TranscriptFilterOptions;
+  partialTranscripts: PartialTranscriptOptions;
   maxHistoryMessages: number;
   maxReplyTokens: number;
   tools: ToolRegistry;
@@ -126,6 +130,7 @@ export function resolveAgentOptions(options: AgentOptions = {}, cores: number = 
     echoGate: withDefaults(d.echoGate, options.echoGate),
     chunking: withDefaults(d.chunking, options.chunking),
     transcriptFilter: withDefaults(d.transcriptFilter, options.transcriptFilter),
+    partialTranscripts: withDefaults(d.partialTranscripts, options.partialTranscripts),
     maxHistoryMessages: options.maxHistoryMessages ?? d.maxHistoryMessages,
     maxReplyTokens: options.maxReplyTokens ?? d.maxReplyTokens,
     tools: new ToolRegistry(options.tools),

@@ -66,6 +66,14 @@ function toTranscript(result: NativeTranscribeResult, computeMs: number, audioMs
   return { text, segments, computeMs };
 }
 
+/**
+ * Encoder positions for a short window: 50 per second of audio, plus half a second so the last word is not
+ * at the very edge of what the encoder sees.
+ */
+function shortWindowPositions(samples: number): number {
+  return Math.ceil((samples / 16_000) * 50) + 25;
+}
+
 class WhisperEngine implements SttEngine {
   /** One context never runs two whisper_full calls at once. */
   private readonly runner = new SerialRunner();
@@ -134,6 +142,7 @@ class WhisperEngine implements SttEngine {
           language,
           threads: this.settings.threads,
           temperatureFallback: this.settings.temperatureFallback,
+          audioCtx: options.shortWindow ? shortWindowPositions(samples.length) : 0,
         });
         if (result.aborted) throw abortError(halt);
         return toTranscript(result, performance.now() - t0, audioSeconds * 1000);
