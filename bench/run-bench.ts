@@ -4,6 +4,7 @@ import { writeScriptedWhisperModel } from '../test/fixtures/models/whisper-ggml.
 import { packageRoot } from '../src/util/package-root.js';
 import { benchLlm } from './llm.js';
 import { benchMasking } from './masking.js';
+import { benchPartialStt } from './partial-stt.js';
 import { benchPipeline } from './pipeline.js';
 import { benchStt, ensureElevenSecondClip } from './stt.js';
 import { benchTts } from './tts.js';
@@ -40,6 +41,16 @@ async function main(): Promise<void> {
         `${s.cliMs.toFixed(0)} ms total, ${s.cliComputeMs.toFixed(0)} ms compute · ratio ${s.ratio.toFixed(2)}x total, ` +
         `${s.ratioVsCompute.toFixed(2)}x compute (target <= 1.3x)`,
     );
+  }
+  if (want('partial')) {
+    const modelPath = join(cache, 'whisper-scripted-tiny.en.bin');
+    await writeScriptedWhisperModel({ path: modelPath, script: 'What is the capital of France?', shape: 'tiny.en' });
+    for (const p of await benchPartialStt({ modelPath, wavPath: clip, seconds: [2, 5] })) {
+      console.log(
+        `PART  partial transcript, tiny.en shape, ${p.audioSeconds} s of speech: short window ${p.shortWindowMs.toFixed(0)} ms · ` +
+          `whole window (a final transcript) ${p.wholeWindowMs.toFixed(0)} ms · ratio ${(p.shortWindowMs / p.wholeWindowMs).toFixed(2)}x`,
+      );
+    }
   }
   if (want('llm')) {
     // The agent's default gives the LLM one core fewer than the machine has; all cores is the reference.

@@ -14,6 +14,7 @@ export type { TurnMetrics, TurnStageTimes, TurnCompute } from './agent/turn-metr
 export type { TranscriptFilterOptions } from './turn/transcript-filter.js';
 export { defaultTranscriptFilterOptions } from './turn/transcript-filter.js';
 export type { EndpointingOptions } from './turn/endpointing-options.js';
+export { defaultPartialTranscriptOptions, type PartialTranscriptOptions } from './turn/partial-transcript-options.js';
 export { defaultEndpointingOptions } from './turn/endpointing-options.js';
 export type { SentenceChunkerOptions } from './reply/sentence-chunker.js';
 export { defaultSentenceChunkerOptions } from './reply/sentence-chunker.js';
@@ -35,3 +36,7 @@ export { defaultLatencyMaskOptions, type LatencyMaskOptions, type MaskMode } fro
 export type { MaskRecord } from './reply/latency-mask.js';
 export type { SessionMetrics, Spread, ToolSummary } from './agent/session-metrics.js';
 export type { CpuMs } from './agent/engine-cpu-meter.js';
+export { loadEngines, type LoadedEngines, type EngineRole } from './agent/load-engines.js';
+export { VoiceServer, type VoiceServerInit, type VoiceServerEvents } from './server/voice-server.js';
+export { defaultServeOptions, type ServeOptions } from './server/serve-options.js';
+export { PROTOCOL_VERSION, SUBPROTOCOL, type ClientMessage, type ServerMessage, type ListenMode } from './server/protocol.js';

@@ -8,6 +8,7 @@ import { defaultEchoCancellerOptions, type EchoCancellerOptions } from '../turn/
 import { defaultEchoGateOptions, type EchoGateOptions } from '../turn/echo-gate-options.js';
 import { defaultEndpointingOptions, type EndpointingOptions } from '../turn/endpointing-options.js';
 import { defaultInterruptionOptions, type InterruptionOptions } from '../turn/interruption-options.js';
+import { defaultPartialTranscriptOptions, type PartialTranscriptOptions } from '../turn/partial-transcript-options.js';
 import { defaultTranscriptFilterOptions, type TranscriptFilterOptions } from '../turn/transcript-filter.js';
 import type { VadEngine } from '../vad/vad-engine.js';
 import { defaultLatencyMaskOptions, type LatencyMaskOptions } from '../reply/latency-mask-options.js';
@@ -61,6 +62,7 @@ export interface AgentOptions {
   echoCanceller?: Partial<EchoCancellerOptions>;
   chunking?: Partial<SentenceChunkerOptions>;
   transcriptFilter?: Partial<TranscriptFilterOptions>;
+  partialTranscripts?: Partial<PartialTranscriptOptions>;
   /** Messages of history kept for the model. Default: 40. */
   maxHistoryMessages?: number;
   /** Upper bound on tokens per reply. Default: 400. */
@@ -90,6 +92,7 @@ export const defaultAgentOptions = Object.freeze({
   echoCanceller: defaultEchoCancellerOptions,
   chunking: defaultSentenceChunkerOptions,
   transcriptFilter: defaultTranscriptFilterOptions,
+  partialTranscripts: defaultPartialTranscriptOptions,
   maxHistoryMessages: 40,
   maxReplyTokens: DEFAULT_MAX_TOKENS,
   toolCalls: defaultToolCallOptions,
@@ -109,6 +112,7 @@ export interface ResolvedAgentOptions {
   echoCanceller: EchoCancellerOptions;
   chunking: SentenceChunkerOptions;
   transcriptFilter: TranscriptFilterOptions;
+  partialTranscripts: PartialTranscriptOptions;
   maxHistoryMessages: number;
   maxReplyTokens: number;
   tools: ToolRegistry;
@@ -131,6 +135,7 @@ export function resolveAgentOptions(options: AgentOptions = {}, cores: number = 
     echoCanceller: withDefaults(d.echoCanceller, options.echoCanceller),
     chunking: withDefaults(d.chunking, options.chunking),
     transcriptFilter: withDefaults(d.transcriptFilter, options.transcriptFilter),
+    partialTranscripts: withDefaults(d.partialTranscripts, options.partialTranscripts),
     maxHistoryMessages: options.maxHistoryMessages ?? d.maxHistoryMessages,
     maxReplyTokens: options.maxReplyTokens ?? d.maxReplyTokens,
     tools: new ToolRegistry(options.tools),

@@ -7,6 +7,7 @@ import { TurnToolCalls } from '../tools/turn-tool-calls.js';
 import { BargeIn } from '../turn/barge-in.js';
 import { classifyInterjection } from '../turn/interjection.js';
 import { Listener, samplesToMs as ms, type Utterance } from '../turn/listener.js';
+import { PartialTranscriber } from '../turn/partial-transcriber.js';
 import { transcribeUtterance } from '../turn/transcribe-utterance.js';
 import type { ChatTurn } from '../llm/llm-engine.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -34,6 +35,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private readonly fillers: FillerBank;
   /** The latency mask of the turn in progress. */
   private mask: LatencyMask | undefined;
+  private readonly partials: PartialTranscriber;
 
   private currentState: AgentState = 'idle';
   private started = false;
@@ -89,6 +91,10 @@ export class Agent extends TypedEmitter<AgentEvents> {
       },
       (e) => this.emit('barge-in', { turn: this.turnCounter, ...e }),
     );
+    this.partials = new PartialTranscriber(engines.stt, o.partialTranscripts, { language: o.language, filter: o.transcriptFilter }, {
+      partial: (text) => this.emit('partial-transcript', { text }),
+      error: (error) => this.emit('error', { error }),
+    });
     if (o.sink) o.sink.onPlayed = (block, rate, at) => this.pushPlayedAudio(block, rate, at);
     void this.runTurns();
   }
@@ -120,6 +126,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
   async stop(): Promise<void> {
     this.started = false;
     this.listening.abort();
+    this.partials.end();
     for (const t of this.queue.splice(0)) t.fail(abortError());
     this.current?.abort();
     await this.listener.stop();
@@ -195,6 +202,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
   }
 
   private onUtterance(u: Utterance): void {
+    this.partials.end();
     this.emit('speech-end', { startMs: ms(u.startSample), endMs: ms(u.endSample), truncated: u.truncated });
     if (this.bargeIn.pending) this.track(this.decideInterruption(u));
     else this.enqueue(new Turn({ kind: 'audio', ...u }));
@@ -202,6 +210,9 @@ export class Agent extends TypedEmitter<AgentEvents> {
 
   private onFrame(): void {
     if (this.listener.inSpeech && this.bargeIn.pending) this.bargeIn.onSpeech(this.listener.lastSpeechMs);
+    // Not over a reply: its LLM and TTS need the cores, and barge-in transcribes that speech whole anyway.
+    const open = this.listener.openUtterance;
+    if (open && !this.current) this.partials.heard(open);
     this.refreshState();
   }
 

@@ -24,6 +24,8 @@ export interface AgentEvents {
   'speech-start': { atMs: number };
   /** A user utterance ended (endpoint declared); positions in the input stream. */
   'speech-end': { startMs: number; endMs: number; truncated: boolean };
+  /** What the user has said so far in the utterance still being spoken; the next one supersedes it. */
+  'partial-transcript': { text: string };
   transcript: { turn: number; text: string };
   /** An utterance whose transcript was empty or only a phantom (e.g. "[BLANK_AUDIO]"); no turn was taken. */
   'no-speech': { startMs: number; endMs: number; text: string };

@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { createAgent } from '../agent/create-agent.js';
 import { readWavForPipeline, writeWav } from '../audio/wav.js';
 import { WavCollectorSink } from '../audio/wav-collector-sink.js';
+import { EarshotError } from '../errors.js';
+import { isDiskFull } from '../models/disk-space.js';
 import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-flags.js';
 import { sessionSummaryTable } from './session-summary.js';
 import { addToolAndMaskFlags, toolAndMaskOptions, type ToolAndMaskFlags } from './tool-and-mask-flags.js';
@@ -37,7 +39,8 @@ async function runFile(flags: RunFlags): Promise<number> {
   const input = await readWavForPipeline(flags.input);
   const shared = agentOptionsFromFlags(flags);
   const acting = await toolAndMaskOptions(flags);
-  if (flags.metricsJson) await writeFile(flags.metricsJson, '');
+  const metricsFile = flags.metricsJson;
+  if (metricsFile) await writeFile(metricsFile, '').catch((e: unknown) => Promise.reject(metricsWriteError(metricsFile, e)));
 
   const sink = new WavCollectorSink();
   if (process.stderr.isTTY) process.stderr.write('loading models…\r');
@@ -61,9 +64,17 @@ async function runFile(flags: RunFlags): Promise<number> {
     turns++;
     console.log(`[turn ${turn}] earshot: ${reply}`);
   });
+  // Appends run one after another; the first failure stops the rest and is reported once the replies are written.
+  let metricsWritten: Promise<void> = Promise.resolve();
+  let metricsError: unknown;
   agent.on('metrics', (m) => {
     console.log(`[turn ${m.turn}] ${latencyLine(m)}`);
-    if (flags.metricsJson) void appendFile(flags.metricsJson, metricsJsonLine(m) + '\n');
+    if (!metricsFile) return;
+    metricsWritten = metricsWritten
+      .then(() => (metricsError === undefined ? appendFile(metricsFile, metricsJsonLine(m) + '\n') : undefined))
+      .catch((e: unknown) => {
+        metricsError ??= e;
+      });
   });
   agent.on('tool-result', (r) => console.log(`[turn ${r.turn}] ${toolCallLine(r)}`));
   agent.on('error', ({ error }) => errors.push(error));
@@ -90,6 +101,14 @@ async function runFile(flags: RunFlags): Promise<number> {
       await writeWav(join(flags.outputDir, `turn-${String(i + 1).padStart(2, '0')}.wav`), perTurn[i]);
     }
   }
+  await metricsWritten;
+  if (metricsError !== undefined) throw metricsWriteError(metricsFile!, metricsError);
   console.log(sessionSummaryTable(session));
   return 0;
+}
+
+function metricsWriteError(file: string, e: unknown): EarshotError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = isDiskFull(e) ? 'the disk is full' : `${code ?? String(e)}`;
+  return new EarshotError('BAD_OPTION', `cannot write --metrics-json ${file} (${why}); free some space or give another file`);
 }

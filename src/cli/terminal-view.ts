@@ -34,6 +34,10 @@ const STATE_LABEL: Record<AgentState, string> = {
 /** Level meter width in cells, and the range it shows (dBFS). */
 const METER_CELLS = 12;
 const METER_FLOOR_DB = -60;
+/** The end of a partial transcript that fits on the status line beside the meter. */
+const PARTIAL_CHARS = 48;
+
+const tail = (text: string, max: number) => (text.length <= max ? text : `…${text.slice(-(max - 1))}`);
 
 /**
  * The live mode's screen. It only listens: to the agent's events, to the microphone's data and losses, and to
@@ -51,6 +55,8 @@ export class TerminalView {
   /** The reply line being streamed (its prefix is printed with the first delta). */
   private replyOpen = false;
   private notice = '';
+  /** What the user is saying, shown on the status line until the final transcript. */
+  private partial = '';
   private lastStatus = '';
 
   constructor(options: TerminalViewOptions) {
@@ -68,7 +74,13 @@ export class TerminalView {
     });
     agent.on('speech-start', ({ atMs }) => this.json({ event: 'speech-start', atMs }));
     agent.on('speech-end', (e) => this.json({ event: 'speech-end', ...e }));
+    agent.on('partial-transcript', ({ text }) => {
+      this.json({ event: 'partial-transcript', text });
+      this.partial = text;
+      this.draw(true);
+    });
     agent.on('transcript', ({ turn, text }) => {
+      this.partial = '';
       this.json({ event: 'transcript', turn, text });
       this.line(`you: ${text}`);
     });
@@ -103,7 +115,10 @@ export class TerminalView {
       }
       if (this.mode !== 'quiet') this.line(latencyLine(m));
     });
-    agent.on('no-speech', (e) => this.json({ event: 'no-speech', ...e }));
+    agent.on('no-speech', (e) => {
+      this.partial = '';
+      this.json({ event: 'no-speech', ...e });
+    });
     agent.on('barge-in', ({ turn, action }) => this.json({ event: 'barge-in', turn, action }));
     agent.on('backchannel', (e) => this.json({ event: 'backchannel', ...e }));
     agent.on('tool-call', (e) => this.json({ event: 'tool-call', ...e }));
@@ -205,7 +220,7 @@ export class TerminalView {
     const filled = Math.round(((Math.max(METER_FLOOR_DB, this.levelDb) - METER_FLOOR_DB) / -METER_FLOOR_DB) * METER_CELLS);
     const meter = '█'.repeat(filled) + '·'.repeat(METER_CELLS - filled);
     const label = STATE_LABEL[this.state].padEnd(11);
-    const extra = this.notice ? `  ${this.notice}` : '  (Ctrl-C to quit)';
+    const extra = this.notice ? `  ${this.notice}` : this.partial ? `  "${tail(this.partial, PARTIAL_CHARS)}…"` : '  (Ctrl-C to quit)';
     const text = `● ${label} ${meter}${extra}`;
     // An unchanged line is not rewritten: a quiet room would otherwise print a line every redraw.
     if (this.statusShown && text === this.lastStatus) return;

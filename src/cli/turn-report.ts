@@ -4,7 +4,7 @@ import type { TurnMetrics } from '../agent/turn-metrics.js';
 const fmt = (v: number | undefined) => (v === undefined ? '-' : `${Math.round(v)}`);
 
 /** The one latency line per turn: stage times from the end of the user's speech. */
-export function latencyLine(m: TurnMetrics): string {
+export function latencyLine(m: Pick<TurnMetrics, 'ms' | 'interrupted'>): string {
   const s = m.ms;
   return (
     `latency ms: endpoint ${fmt(s.endpoint)} · transcript ${fmt(s.transcript)} · first token ${fmt(s.firstToken)} · ` +

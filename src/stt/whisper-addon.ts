@@ -22,6 +22,8 @@ export interface NativeTranscribeOptions {
   language: string;
   threads: number;
   temperatureFallback: boolean;
+  /** Encoder positions to compute, 50 per second of audio (whisper.cpp's audio_ctx); 0 or absent: the whole window. */
+  audioCtx?: number;
 }
 
 export interface NativeLoadOptions {
