@@ -8,6 +8,11 @@
 #include <utility>
 #include <vector>
 
+// Which GPU backend the build linked in (set by CMakeLists.txt from EARSHOT_WHISPER_GPU).
+#ifndef EARSHOT_WHISPER_GPU_BACKEND
+#define EARSHOT_WHISPER_GPU_BACKEND "cpu"
+#endif
+
 namespace {
 
 // ggml_log_level values; 0 (GGML_LOG_LEVEL_NONE) means print nothing. Silent by default because whisper.cpp
@@ -38,6 +43,8 @@ struct TranscribeParams {
   std::string language;
   int threads = 1;
   bool temperature_fallback = true;
+  // Encoder frames (20 ms each); 0 keeps the model's full 30 s window.
+  int audio_ctx = 0;
 };
 
 struct AddonData {
@@ -159,6 +166,7 @@ class TranscribeWorker : public Napi::AsyncWorker {
     wp.print_realtime = false;
     wp.print_timestamps = false;
     if (!params_.temperature_fallback) wp.temperature_inc = 0.0f;
+    wp.audio_ctx = params_.audio_ctx;
     // The encoder is one uninterruptible graph; whisper.cpp consults these between windows and decoder steps.
     wp.encoder_begin_callback = [](whisper_context*, whisper_state*, void* data) {
       return !static_cast<std::atomic<bool>*>(data)->load();
@@ -250,6 +258,10 @@ Napi::Value WhisperContext::Transcribe(const Napi::CallbackInfo& info) {
   Napi::Value threads = options.Get("threads");
   params.threads = threads.IsNumber() ? std::max(1, threads.As<Napi::Number>().Int32Value()) : 1;
   params.temperature_fallback = BoolOption(options, "temperatureFallback", true);
+  Napi::Value audio_ctx = options.Get("audioContext");
+  if (audio_ctx.IsNumber()) {
+    params.audio_ctx = std::clamp(audio_ctx.As<Napi::Number>().Int32Value(), 0, whisper_n_audio_ctx(ctx_));
+  }
 
   std::vector<float> samples(array.Data(), array.Data() + array.ElementLength());
   abort_.store(false);
@@ -307,6 +319,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("languageId", Napi::Function::New(env, LanguageId, "languageId"));
   exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
   exports.Set("whisperVersion", Napi::String::New(env, whisper_version()));
+  exports.Set("gpuBackend", Napi::String::New(env, EARSHOT_WHISPER_GPU_BACKEND));
   return exports;
 }
 

@@ -1,15 +1,20 @@
 import { int16ToFloat32, PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
 import { abortError, EarshotError, isAbortError } from '../errors.js';
-import { streamReply } from '../reply/reply-pipeline.js';
+import { streamReply, type ReplyCallbacks } from '../reply/reply-pipeline.js';
 import { BargeIn } from '../turn/barge-in.js';
 import { Listener, samplesToMs as ms, type Utterance } from '../turn/listener.js';
+import type { PauseSnapshot } from '../turn/pause-checkpoints.js';
 import { transcribeUtterance } from '../turn/transcribe-utterance.js';
 import type { ChatTurn } from '../llm/llm-engine.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { resolveAgentOptions, type AgentEngines, type AgentOptions, type ResolvedAgentOptions } from './agent-options.js';
 import { ConversationHistory } from './conversation-history.js';
 import type { AgentEvents, AgentState, TurnResult } from './events.js';
+import { Speculation } from './speculation.js';
 import { Turn } from './turn.js';
+
+/** The engines an agent runs on; the turn-end model is optional (without it the silence rule decides). */
+export type AgentEngineSet = Required<Omit<AgentEngines, 'turn'>> & Pick<AgentEngines, 'turn'>;
 
 /**
  * One conversation: the queue of turns, the history, and the turn in progress. Audio comes in through
@@ -17,7 +22,7 @@ import { Turn } from './turn.js';
  * go out as 'audio' events and, when a sink is set, to the sink. Speech over a reply is handled by BargeIn.
  */
 export class Agent extends TypedEmitter<AgentEvents> {
-  private readonly engines: Required<AgentEngines>;
+  private readonly engines: AgentEngineSet;
   private readonly options: ResolvedAgentOptions;
   private readonly ownedEngines: readonly (keyof AgentEngines)[];
   private readonly listener: Listener;
@@ -37,9 +42,11 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private loopWake: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
   private decisions = new Set<Promise<void>>();
+  /** The reply being prepared during the user's pause, if any (see Speculation). */
+  private speculation: Speculation | undefined;
 
   /** @param ownedEngines the engines this agent loaded and so frees on close() */
-  constructor(engines: Required<AgentEngines>, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
+  constructor(engines: AgentEngineSet, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
     super();
     this.engines = engines;
     this.options = resolveAgentOptions(options);
@@ -47,12 +54,21 @@ export class Agent extends TypedEmitter<AgentEvents> {
     const o = this.options;
     this.listener = new Listener(
       engines.vad,
-      { endpointing: o.endpointing, duplex: o.interruption.duplex, echoGate: o.echoGate },
+      {
+        endpointing: o.endpointing,
+        duplex: o.interruption.duplex,
+        echoGate: o.echoGate,
+        pauseAfterMs: o.speculation.enabled ? o.speculation.afterMs : undefined,
+        turnEnd: o.turnEnd,
+        turnEndModel: engines.turn,
+      },
       {
         speechStart: (startSample) => this.onSpeechStart(startSample),
         utterance: (u) => this.onUtterance(u),
         frame: () => this.onFrame(),
         replyAudible: () => this.current?.audible ?? false,
+        pause: (p) => this.speculate(p),
+        resumed: () => this.dropSpeculation(),
       },
       (error) => this.emit('error', { error }),
     );
@@ -96,6 +112,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
   async stop(): Promise<void> {
     this.started = false;
     this.listening.abort();
+    this.dropSpeculation();
     for (const t of this.queue.splice(0)) t.fail(abortError());
     this.current?.abort();
     await this.listener.stop();
@@ -154,7 +171,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.closed = true;
     this.loopWake?.();
     await this.listener.close();
-    await Promise.allSettled(this.ownedEngines.map((k) => this.engines[k].dispose()));
+    await Promise.allSettled(this.ownedEngines.map((k) => this.engines[k]?.dispose()));
   }
 
   private onSpeechStart(startSample: number): void {
@@ -164,8 +181,47 @@ export class Agent extends TypedEmitter<AgentEvents> {
 
   private onUtterance(u: Utterance): void {
     this.emit('speech-end', { startMs: ms(u.startSample), endMs: ms(u.endSample), truncated: u.truncated });
+    const speculation = this.speculation;
+    this.speculation = undefined;
+    if (speculation?.matches(u) && !this.bargeIn.pending) {
+      this.enqueue(speculation.promote(u));
+      return;
+    }
+    speculation?.drop();
     if (this.bargeIn.pending) this.track(this.decideInterruption(u));
     else this.enqueue(new Turn({ kind: 'audio', ...u }));
+  }
+
+  /**
+   * A pause in the user's speech: the utterance so far is transcribed and answered ahead of time, unheard, but
+   * only when nothing else is going on (no reply, no queued turn, no pending question or interruption).
+   */
+  private speculate(pause: PauseSnapshot & { endpointMs: number; declaredAt: number }): void {
+    const busy = this.current || this.queue.length > 0 || this.decisions.size > 0 || this.bargeIn.pending;
+    if (!this.options.speculation.enabled || this.speculation || busy || this.unansweredQuestion !== undefined) return;
+    const o = this.options;
+    this.speculation = new Speculation(pause, {
+      transcribe: (audio, signal) => transcribeUtterance(this.engines.stt, audio, this.hearing(signal)),
+      reply: (transcript, turn, playback, callbacks) =>
+        streamReply({
+          llm: this.engines.llm,
+          tts: this.engines.tts,
+          sink: o.sink,
+          systemPrompt: o.systemPrompt,
+          history: [...this.conversation.messages, { role: 'user', text: transcript }],
+          chunking: o.chunking,
+          maxTokens: o.maxReplyTokens,
+          signal: turn.signal,
+          clock: turn.clock,
+          callbacks,
+          holdPlayback: playback,
+        }),
+    });
+  }
+
+  private dropSpeculation(): void {
+    this.speculation?.drop();
+    this.speculation = undefined;
   }
 
   private onFrame(): void {
@@ -271,7 +327,10 @@ export class Agent extends TypedEmitter<AgentEvents> {
     const clock = turn.clock;
     this.setState('thinking');
     let transcript = '';
-    if (input.kind === 'audio') {
+    const prepared = await turn.prepared;
+    if (prepared) {
+      transcript = prepared.heard.words;
+    } else if (input.kind === 'audio') {
       const heard = await transcribeUtterance(this.engines.stt, input.audio, this.hearing(signal));
       clock.compute.stt = heard.transcript.computeMs;
       clock.mark('transcript');
@@ -298,7 +357,17 @@ export class Agent extends TypedEmitter<AgentEvents> {
       this.conversation.addUser(transcript);
     }
     const o = this.options;
-    const result = await streamReply({
+    const callbacks: ReplyCallbacks = {
+      onDelta: (delta) => this.emit('reply-delta', { turn: id, delta }),
+      onSentence: (text) => this.emit('reply-sentence', { turn: id, text }),
+      onAudio: (chunk, text) => this.emit('audio', { turn: id, chunk, text }),
+      onSpeaking: () => {
+        turn.audible = true;
+        this.setState('speaking');
+      },
+    };
+    prepared?.release(callbacks);
+    const result = prepared ? await prepared.reply : await streamReply({
       llm: input.kind === 'say' ? undefined : this.engines.llm,
       tts: this.engines.tts,
       sink: o.sink,
@@ -309,15 +378,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
       maxTokens: o.maxReplyTokens,
       signal,
       clock,
-      callbacks: {
-        onDelta: (delta) => this.emit('reply-delta', { turn: id, delta }),
-        onSentence: (text) => this.emit('reply-sentence', { turn: id, text }),
-        onAudio: (chunk, text) => this.emit('audio', { turn: id, chunk, text }),
-        onSpeaking: () => {
-          turn.audible = true;
-          this.setState('speaking');
-        },
-      },
+      callbacks,
     });
     if (result.interrupted && result.spoken.length === 0 && this.bargeIn.wasCut && input.kind !== 'say') {
       // Cut before a word was heard: the user was not done. Their question waits for what they say next.
@@ -336,6 +397,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
       interrupted: result.interrupted,
       ms: stageMs,
       compute,
+      ...(prepared ? { speculated: true } : {}),
       ...(spoken ? { speech: { startMs: ms(spoken.startSample), endMs: ms(spoken.endSample) } } : {}),
     });
     return turnResult;

@@ -1,6 +1,6 @@
 import { EarshotError } from '../errors.js';
 import { resolveAgentOptions, type AgentEngines, type AgentOptions } from './agent-options.js';
-import { Agent } from './agent.js';
+import { Agent, type AgentEngineSet } from './agent.js';
 
 /**
  * Loads whatever engines `options.engines` does not bring (from `options.models`), all at once, and returns a
@@ -9,7 +9,7 @@ import { Agent } from './agent.js';
 export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const given = options.engines ?? {};
   const models = options.models ?? {};
-  const { threads, language, gpu } = resolveAgentOptions(options);
+  const { threads, language, gpu, sttWindow, turnEnd, endpointing } = resolveAgentOptions(options);
   const need = (role: string, flag: string) =>
     new EarshotError('MODEL_MISSING', `no ${role} model given; pass models.${role} (CLI: ${flag}) or run: npm run fetch-models`);
 
@@ -28,7 +28,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     const modelPath = models.stt;
     loading.push(
       import('../stt/whisper-engine.js').then(
-        async (m) => (engines.stt = await m.loadWhisperEngine({ modelPath, threads: threads.stt, language })),
+        async (m) =>
+          (engines.stt = await m.loadWhisperEngine({ modelPath, threads: threads.stt, language, gpu: gpu !== 'off', audioContext: sttWindow })),
       ),
     );
   }
@@ -48,15 +49,28 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
       ),
     );
   }
+  if (!given.turn && models.turn && turnEnd.mode === 'smart-turn') {
+    const modelPath = models.turn;
+    loading.push(
+      import('../turn/turn-end-model.js').then(async (m) => {
+        try {
+          engines.turn = await m.loadSmartTurn({ modelPath });
+        } catch (e) {
+          // A missing or broken turn model is not fatal: the silence rule is what ran before there was one.
+          options.onNotice?.(`${(e as Error).message}; turns end after ${endpointing.endSilenceMs} ms of silence instead`);
+        }
+      }),
+    );
+  }
   const settled = await Promise.allSettled(loading);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) {
     // Free what did load before reporting: a failed start must not leave native memory behind.
     await Promise.allSettled(
-      (['vad', 'stt', 'llm', 'tts'] as const).filter((k) => !given[k] && engines[k]).map((k) => engines[k]!.dispose()),
+      (['vad', 'stt', 'llm', 'tts', 'turn'] as const).filter((k) => !given[k] && engines[k]).map((k) => engines[k]!.dispose()),
     );
     throw failure.reason;
   }
-  const owned = (['vad', 'stt', 'llm', 'tts'] as const).filter((k) => !given[k]);
-  return new Agent(engines as Required<AgentEngines>, options, owned);
+  const owned = (['vad', 'stt', 'llm', 'tts', 'turn'] as const).filter((k) => !given[k] && engines[k]);
+  return new Agent(engines as AgentEngineSet, options, owned);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EarshotError } from '../errors.js';
 
-export const MODEL_ROLES = ['vad', 'stt', 'llm', 'tts'] as const;
+export const MODEL_ROLES = ['vad', 'stt', 'llm', 'tts', 'turn'] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
 
 export const DIGEST_ALGORITHMS = ['sha256', 'sha1', 'sha512'] as const;

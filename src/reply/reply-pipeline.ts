@@ -46,6 +46,8 @@ export async function streamReply(args: {
   clock: TurnClock;
   callbacks: ReplyCallbacks;
   maxTokens?: number;
+  /** Nothing plays (and no first audio is marked) before this resolves: a speculative turn's hold. */
+  holdPlayback?: Promise<void>;
 }): Promise<ReplyResult> {
   const { tts, sink, clock, callbacks } = args;
   // A stage that fails stops the others through the same signal path an interruption uses.
@@ -87,6 +89,7 @@ export async function streamReply(args: {
           },
         });
         reply = result.text;
+        clock.compute.prefillTokens = result.prefillTokens;
       }
       if (!signal.aborted) pushSentences(chunker.flush());
     } finally {
@@ -113,6 +116,7 @@ export async function streamReply(args: {
   };
 
   const play = async (): Promise<void> => {
+    await args.holdPlayback;
     for await (const { text, chunk } of audio) {
       const piece: PlayedPiece = { text, samples: chunk.samples.length, played: 0 };
       pieces.push(piece);

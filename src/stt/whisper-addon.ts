@@ -22,6 +22,8 @@ export interface NativeTranscribeOptions {
   language: string;
   threads: number;
   temperatureFallback: boolean;
+  /** Encoder frames (20 ms each) to run; 0 or absent: the model's whole 30 s window. */
+  audioContext?: number;
 }
 
 export interface NativeLoadOptions {
@@ -50,6 +52,8 @@ export interface NativeWhisperAddon {
   /** CPU features the build uses, e.g. "AVX2 = 1 | ... | OPENMP = 1". */
   systemInfo(): string;
   whisperVersion: string;
+  /** The GPU backend compiled in: 'cpu', 'cuda', 'vulkan' or 'metal'. */
+  gpuBackend: string;
 }
 
 let cached: NativeWhisperAddon | undefined;

@@ -5,6 +5,7 @@ import { SerialRunner } from '../util/serial-runner.js';
 import { DEFAULT_LANGUAGE, type SttEngine, type TranscribeOptions, type Transcript } from './stt-engine.js';
 import { loadWhisperAddon, type NativeTranscribeResult, type NativeWhisperAddon, type NativeWhisperContext } from './whisper-addon.js';
 import { checkWhisperModel, whisperModelName } from './whisper-model-check.js';
+import { fittedAudioContext } from './audio-context.js';
 
 export interface WhisperEngineOptions {
   /** Path of a whisper.cpp ggml model (`ggml-*.bin`). Required. */
@@ -19,7 +20,7 @@ export interface WhisperEngineOptions {
   flashAttention?: boolean;
   /**
    * Ask whisper.cpp for a GPU backend. Only takes effect when the addon was built with one (CUDA, Vulkan,
-   * Metal); the default install build is CPU-only, so this then changes nothing. Default: false.
+   * Metal: see EARSHOT_WHISPER_GPU in the README); a CPU-only build then changes nothing. Default: false.
    */
   gpu?: boolean;
   /** GPU index when `gpu` is on. Default: 0. */
@@ -35,7 +36,17 @@ export interface WhisperEngineOptions {
    * load keeps it off the user's first utterance. Costs one encoder pass at load. Default: true.
    */
   warmUp?: boolean;
+  /**
+   * The encoder's window: 'full' runs whisper's whole 30 s window for any utterance; 'fit' shrinks it
+   * (whisper.cpp's audio_ctx) to the utterance plus `audioContextMarginMs`, which makes the encoder several
+   * times faster on short questions. Default: 'full'.
+   */
+  audioContext?: 'full' | 'fit';
+  /** Audio the fitted window keeps beyond the utterance's end, ms. Default: 1000. */
+  audioContextMarginMs?: number;
 }
+
+const DEFAULT_AUDIO_CONTEXT_MARGIN_MS = 1000;
 
 /**
  * Segment times are clamped to the audio: with timestamps off, whisper.cpp reports a start taken from token id
@@ -65,7 +76,17 @@ class WhisperEngine implements SttEngine {
   constructor(
     private readonly addon: NativeWhisperAddon,
     private readonly ctx: NativeWhisperContext,
-    private readonly settings: { threads: number; language: string; temperatureFallback: boolean; modelPath: string },
+    private readonly settings: {
+      threads: number;
+      language: string;
+      temperatureFallback: boolean;
+      modelPath: string;
+      /** Margin of the fitted encoder window, ms; undefined runs the full window. */
+      fitMarginMs: number | undefined;
+      /** The model's full encoder window, frames. */
+      maxAudioContext: number;
+    },
+    readonly backend: string,
   ) {}
 
   resolveLanguage(language: string): string {
@@ -101,10 +122,12 @@ class WhisperEngine implements SttEngine {
       stop.addEventListener('abort', onAbort, { once: true });
       const t0 = performance.now();
       try {
+        const { fitMarginMs, maxAudioContext } = this.settings;
         const result = await this.ctx.transcribe(samples, {
           language,
           threads: this.settings.threads,
           temperatureFallback: this.settings.temperatureFallback,
+          audioContext: fitMarginMs === undefined ? 0 : fittedAudioContext(samples.length, fitMarginMs, maxAudioContext),
         });
         if (result.aborted) throw abortError(stop);
         return toTranscript(result, performance.now() - t0, (samples.length / 16_000) * 1000);
@@ -158,12 +181,20 @@ export async function loadWhisperEngine(options: WhisperEngineOptions): Promise<
     throw new EarshotError('MODEL_CORRUPT', `whisper.cpp could not load the model ${info.path}; re-download it: ${hint}`, { cause: e });
   }
   const language = options.language ?? DEFAULT_LANGUAGE;
-  const engine = new WhisperEngine(addon, ctx, {
-    threads,
-    language,
-    temperatureFallback: options.temperatureFallback ?? true,
-    modelPath: info.path,
-  });
+  const useGpu = (options.gpu ?? false) && addon.gpuBackend !== 'cpu';
+  const engine = new WhisperEngine(
+    addon,
+    ctx,
+    {
+      threads,
+      language,
+      temperatureFallback: options.temperatureFallback ?? true,
+      modelPath: info.path,
+      fitMarginMs: options.audioContext === 'fit' ? (options.audioContextMarginMs ?? DEFAULT_AUDIO_CONTEXT_MARGIN_MS) : undefined,
+      maxAudioContext: info.hparams.nAudioCtx,
+    },
+    useGpu ? addon.gpuBackend : 'cpu',
+  );
   try {
     engine.resolveLanguage(language);
     if (options.warmUp ?? true) await engine.warmUp();

@@ -7,6 +7,9 @@ import { defaultEndpointingOptions, type EndpointingOptions } from './endpointin
 import { withDefaults } from '../util/with-defaults.js';
 import type { VadEngine } from '../vad/vad-engine.js';
 import { SerialRunner } from '../util/serial-runner.js';
+import { PauseCheckpoints, type PauseSnapshot } from './pause-checkpoints.js';
+import { defaultTurnEndOptions, type TurnEndOptions } from './turn-end-options.js';
+import type { TurnEndModel } from './turn-end-model.js';
 
 /** An utterance, with where it sits in the input stream and when its end was declared. */
 export interface Utterance {
@@ -30,12 +33,21 @@ export interface ListenerHooks {
   frame(): void;
   /** True while a reply is being played, so the microphone may carry earshot's own voice. */
   replyAudible(): boolean;
+  /** A pause in the open utterance reached `pauseAfterMs`; `declaredAt` is performance.now(). */
+  pause?(p: PauseSnapshot & { declaredAt: number; endpointMs: number }): void;
+  /** Speech came back after a reported pause. */
+  resumed?(): void;
 }
 
 export interface ListenerOptions {
   endpointing?: Partial<EndpointingOptions>;
   duplex: DuplexMode;
   echoGate?: Partial<EchoGateOptions>;
+  /** Silence inside an utterance at which `hooks.pause` is called, ms. Default: never. */
+  pauseAfterMs?: number;
+  turnEnd?: Partial<TurnEndOptions>;
+  /** The turn-end model the 'smart-turn' mode asks. Default: none (the silence rule decides). */
+  turnEndModel?: TurnEndModel;
 }
 
 export const samplesToMs = (samples: number) => (samples / PIPELINE_SAMPLE_RATE) * 1000;
@@ -49,6 +61,7 @@ export class Listener {
   private readonly endpointing: EndpointingOptions;
   private readonly endpointer: Endpointer;
   private readonly echoGate: EchoGate;
+  private readonly checkpoints: PauseCheckpoints;
   /** Frames are heard strictly in order, one at a time: the VAD and the endpointer carry state. */
   private readonly frames = new SerialRunner();
   private carry = new Float32Array(0);
@@ -65,6 +78,11 @@ export class Listener {
     this.endpointing = withDefaults(defaultEndpointingOptions, options.endpointing);
     this.endpointer = new Endpointer(this.endpointing);
     this.echoGate = new EchoGate(options.echoGate);
+    this.checkpoints = new PauseCheckpoints(
+      { pauseAfterMs: options.pauseAfterMs, turnEnd: withDefaults(defaultTurnEndOptions, options.turnEnd) },
+      options.turnEndModel,
+      (e) => this.onError(new Error(`the turn model failed (${e.message}); this pause ends by silence`, { cause: e })),
+    );
   }
 
   /** True while a user utterance is open. */
@@ -151,7 +169,16 @@ export class Listener {
       userPossible = userLikely;
     }
     const p = await this.vad.process(frame);
-    for (const e of this.endpointer.push(frame, userPossible ? p : 0)) {
+    const events = this.endpointer.push(frame, userPossible ? p : 0);
+    for (const c of await this.checkpoints.afterFrame(this.endpointer)) {
+      if (c.type === 'complete') events.push(...this.endpointer.endNow());
+      else if (c.type === 'resumed') this.hooks.resumed?.();
+      else {
+        const declaredAt = performance.now();
+        this.hooks.pause?.({ ...c.snapshot, declaredAt, endpointMs: c.snapshot.silentMs + (declaredAt - startedAt) });
+      }
+    }
+    for (const e of events) {
       if (e.type === 'speech-start') {
         this.hooks.speechStart(e.startSample);
         continue;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent/agent.js';
-import type { AgentEngines, AgentOptions } from '../../src/agent/agent-options.js';
+import { Agent, type AgentEngineSet } from '../../src/agent/agent.js';
+import type { AgentOptions } from '../../src/agent/agent-options.js';
 import type { AgentEvents } from '../../src/agent/events.js';
 import { RealtimeSink } from '../../src/audio/realtime-sink.js';
 import { WavCollectorSink } from '../../src/audio/wav-collector-sink.js';
@@ -27,8 +27,8 @@ function record(agent: Agent): Log {
 }
 
 describe('turn-taking on real engines', () => {
-  let engines: Required<AgentEngines>;
-  let sttNoWords: Required<AgentEngines>['stt'];
+  let engines: AgentEngineSet;
+  let sttNoWords: AgentEngineSet["stt"];
   let question: Float32Array;
   let otherVoice: Float32Array;
   let ahem: Float32Array;
@@ -50,7 +50,7 @@ describe('turn-taking on real engines', () => {
   });
 
   /** An agent on a real-time sink and a real-time microphone feed, optionally with its own echo in the mic. */
-  function live(opts: { duplex?: DuplexMode; echo?: EchoPath; stt?: Required<AgentEngines>['stt']; options?: AgentOptions }) {
+  function live(opts: { duplex?: DuplexMode; echo?: EchoPath; stt?: AgentEngineSet['stt']; options?: AgentOptions }) {
     let feed!: LiveFeed;
     const sink = new RealtimeSink({
       write: (b, r) => {
