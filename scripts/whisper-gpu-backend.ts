@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export const WHISPER_GPU_BACKENDS = ['cpu', 'cuda', 'vulkan', 'metal'] as const;
@@ -11,6 +11,10 @@ export interface GpuToolchains {
   nvcc: boolean;
   /** Vulkan headers and the glslc shader compiler ggml's Vulkan backend needs to build. */
   vulkan: boolean;
+  /** An NVIDIA GPU with its driver loaded (a toolkit alone is not a reason to build for CUDA). */
+  nvidiaGpu: boolean;
+  /** A GPU render node (/dev/dri/renderD*) a Vulkan driver can drive. */
+  renderNode: boolean;
 }
 
 export interface GpuBackendChoice {
@@ -30,7 +34,14 @@ export function probeGpuToolchains(env: NodeJS.ProcessEnv = process.env): GpuToo
   const nvcc = onPath('nvcc', env) || existsSync(join(cudaHome, 'bin', 'nvcc'));
   const vulkanHeaders = ['/usr/include/vulkan/vulkan.h', '/usr/local/include/vulkan/vulkan.h'].some((p) => existsSync(p)) ||
     (env.VULKAN_SDK !== undefined && existsSync(join(env.VULKAN_SDK, 'include', 'vulkan', 'vulkan.h')));
-  return { platform: process.platform, nvcc, vulkan: vulkanHeaders && onPath('glslc', env) };
+  const renderNode = existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD'));
+  return {
+    platform: process.platform,
+    nvcc,
+    vulkan: vulkanHeaders && onPath('glslc', env),
+    nvidiaGpu: existsSync('/dev/nvidia0') || existsSync('/proc/driver/nvidia/gpus'),
+    renderNode,
+  };
 }
 
 const MISSING_TOOLKIT: Record<Exclude<WhisperGpuBackend, 'cpu'>, string> = {
@@ -41,8 +52,8 @@ const MISSING_TOOLKIT: Record<Exclude<WhisperGpuBackend, 'cpu'>, string> = {
 
 /**
  * Which GPU backend to compile into whisper.cpp: the one EARSHOT_WHISPER_GPU asks for (cpu, cuda, vulkan,
- * metal), or else the one the machine can build — Metal on macOS, CUDA when nvcc exists, Vulkan when its SDK
- * does — else the CPU. A backend that is asked for but cannot be built throws one line that says how to fix it.
+ * metal), or else the one the machine can build and run — Metal on macOS, CUDA with nvcc and an NVIDIA GPU,
+ * Vulkan with its SDK and a GPU render node — else the CPU. A backend that is asked for but cannot be built throws one line that says how to fix it.
  */
 export function chooseWhisperGpuBackend(requested: string | undefined, tools: GpuToolchains): GpuBackendChoice {
   const asked = requested?.trim().toLowerCase();
@@ -62,7 +73,7 @@ export function chooseWhisperGpuBackend(requested: string | undefined, tools: Gp
     return { backend, reason: 'asked' };
   }
   if (tools.platform === 'darwin') return { backend: 'metal', reason: 'detected' };
-  if (tools.nvcc) return { backend: 'cuda', reason: 'detected' };
-  if (tools.vulkan) return { backend: 'vulkan', reason: 'detected' };
+  if (tools.nvcc && tools.nvidiaGpu) return { backend: 'cuda', reason: 'detected' };
+  if (tools.vulkan && tools.renderNode) return { backend: 'vulkan', reason: 'detected' };
   return { backend: 'cpu', reason: 'detected' };
 }

@@ -91,6 +91,12 @@ export class Agent extends TypedEmitter<AgentEvents> {
     return this.currentState;
   }
 
+  /** Where each engine computes ('cpu' or a GPU backend), and what ends a turn, for a startup line. */
+  get backends(): { stt: string; llm: string; turnEnd: 'smart-turn' | 'silence' } {
+    const smart = this.engines.turn !== undefined && this.options.turnEnd.mode === 'smart-turn';
+    return { stt: this.engines.stt.backend ?? 'unknown', llm: this.engines.llm.backend ?? 'unknown', turnEnd: smart ? 'smart-turn' : 'silence' };
+  }
+
   /** The conversation so far, as the model sees it (interrupted replies cut to what was heard). */
   get history(): readonly ChatTurn[] {
     return this.conversation.messages;

@@ -8,6 +8,8 @@ export class Fft {
   private readonly sin: Float64Array;
   private readonly scratchRe: Float64Array;
   private readonly scratchIm: Float64Array;
+  private readonly smallRe: Float64Array;
+  private readonly smallIm: Float64Array;
 
   constructor(readonly size: number) {
     this.factors = factorize(size);
@@ -19,6 +21,9 @@ export class Fft {
     }
     this.scratchRe = new Float64Array(size);
     this.scratchIm = new Float64Array(size);
+    const largest = Math.max(1, ...this.factors);
+    this.smallRe = new Float64Array(largest);
+    this.smallIm = new Float64Array(largest);
   }
 
   /** Transforms `re`/`im` (length `size`) in place. */
@@ -36,21 +41,31 @@ export class Fft {
     const outRe = this.scratchRe;
     const outIm = this.scratchIm;
     const twiddleStep = this.size / n;
+    const rootStep = this.size / p;
+    const yRe = this.smallRe;
+    const yIm = this.smallIm;
     for (let k = 0; k < m; k++) {
+      // y_r = W_n^(r k) X_r[k], then a p-point DFT of the y's gives X[k + q m] for every q.
+      for (let r = 0; r < p; r++) {
+        const idx = offset + r * stride + k * stride * p;
+        const t = r * k * twiddleStep;
+        const c = this.cos[t];
+        const s = this.sin[t];
+        yRe[r] = re[idx] * c - im[idx] * s;
+        yIm[r] = re[idx] * s + im[idx] * c;
+      }
       for (let q = 0; q < p; q++) {
-        const bin = k + q * m;
-        let sumRe = 0;
-        let sumIm = 0;
-        for (let r = 0; r < p; r++) {
-          const idx = offset + (r * stride + k * stride * p);
-          const t = ((r * bin) % n) * twiddleStep;
+        let sumRe = yRe[0];
+        let sumIm = yIm[0];
+        for (let r = 1; r < p; r++) {
+          const t = ((r * q) % p) * rootStep;
           const c = this.cos[t];
           const s = this.sin[t];
-          sumRe += re[idx] * c - im[idx] * s;
-          sumIm += re[idx] * s + im[idx] * c;
+          sumRe += yRe[r] * c - yIm[r] * s;
+          sumIm += yRe[r] * s + yIm[r] * c;
         }
-        outRe[bin] = sumRe;
-        outIm[bin] = sumIm;
+        outRe[k + q * m] = sumRe;
+        outIm[k + q * m] = sumIm;
       }
     }
     for (let b = 0; b < n; b++) {

@@ -31,7 +31,7 @@ export function runCommand(): Command {
 async function runFile(flags: RunFlags): Promise<number> {
   // Input and models are checked before any engine loads, so a typo costs no loading time.
   const input = await readWavForPipeline(flags.input);
-  const shared = agentOptionsFromFlags(flags);
+  const shared = agentOptionsFromFlags(flags, (line) => console.error(line));
   if (flags.metricsJson) await writeFile(flags.metricsJson, '');
 
   const sink = new WavCollectorSink();

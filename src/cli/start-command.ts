@@ -53,8 +53,8 @@ function viewMode(flags: StartFlags): ViewMode {
 async function startLive(flags: StartFlags): Promise<number> {
   if (flags.json && flags.quiet) throw new EarshotError('BAD_OPTION', '--json and --quiet do not go together; pick one');
   // Everything a user can get wrong is checked before anything slow: models, then the devices.
-  const shared = agentOptionsFromFlags(flags);
   const view = new TerminalView({ mode: viewMode(flags) });
+  const shared = agentOptionsFromFlags(flags, (line) => view.info(line, { event: 'notice', message: line }));
 
   const [inputRate, outputRate] = await Promise.all([
     deviceSampleRate(flags.inputDevice, 'input'),
@@ -102,10 +102,12 @@ async function startLive(flags: StartFlags): Promise<number> {
     mic.on('data', ({ samples, sampleRate }) => live.pushAudio(samples, sampleRate));
     if (collector) live.on('transcript', () => collector!.beginTurn());
     live.start();
+    const backends = live.backends;
     view.info(
       `listening on ${flags.inputDevice ?? 'the default microphone'} (${mic.toolName}, ${mic.sampleRate} Hz), ` +
-        `speaking ${flags.output ? `into ${flags.output}` : `on ${flags.outputDevice ?? 'the default output'}`}`,
-      { event: 'ready', input: flags.inputDevice ?? 'default', output: flags.output ?? flags.outputDevice ?? 'default' },
+        `speaking ${flags.output ? `into ${flags.output}` : `on ${flags.outputDevice ?? 'the default output'}`}; ` +
+        `whisper on ${backends.stt}, LLM on ${backends.llm}, turns end by ${backends.turnEnd}`,
+      { event: 'ready', input: flags.inputDevice ?? 'default', output: flags.output ?? flags.outputDevice ?? 'default', ...backends },
     );
     await new Promise<void>((resolve) => shutdown.signal.addEventListener('abort', () => resolve(), { once: true }));
   } finally {

@@ -55,6 +55,7 @@ export function whisperLogMel(audio: Float32Array, options: LogMelOptions = {}):
   const bins = WHISPER_N_FFT / 2 + 1;
   let bank = banks.get(nMels);
   if (!bank) banks.set(nMels, (bank = melFilterbank({ sampleRate: 16_000, nFft: WHISPER_N_FFT, nMels })));
+  const support = filterSupport(bank, nMels, bins);
   let fft = ffts.get(WHISPER_N_FFT);
   if (!fft) ffts.set(WHISPER_N_FFT, (fft = new Fft(WHISPER_N_FFT)));
 
@@ -64,8 +65,17 @@ export function whisperLogMel(audio: Float32Array, options: LogMelOptions = {}):
   const logMel = new Float64Array(nMels * frames);
   let max = -Infinity;
   const half = WHISPER_N_FFT / 2;
+  // Smart Turn pads short turns with seconds of silence in front: a frame of constant samples has the same
+  // spectrum as the last constant frame of the same value, so it is computed once.
+  let constantValue = NaN;
+  const constantRow = new Float64Array(nMels);
   for (let f = 0; f < frames; f++) {
     const start = f * WHISPER_HOP - half;
+    const value = start >= 0 && start + WHISPER_N_FFT <= n ? constantOver(x, start, WHISPER_N_FFT) : NaN;
+    if (!Number.isNaN(value) && value === constantValue) {
+      for (let m = 0; m < nMels; m++) logMel[m * frames + f] = constantRow[m];
+      continue;
+    }
     for (let i = 0; i < WHISPER_N_FFT; i++) {
       const j = start + i;
       re[i] = (j >= 0 && j < n ? x[j] : n > 0 ? x[reflect(j, n)] : 0) * window400[i];
@@ -76,15 +86,43 @@ export function whisperLogMel(audio: Float32Array, options: LogMelOptions = {}):
     for (let m = 0; m < nMels; m++) {
       let e = 0;
       const row = m * bins;
-      for (let k = 0; k < bins; k++) e += bank[row + k] * power[k];
+      // Each triangle covers a few bins: only those are summed.
+      for (let k = support[2 * m]; k < support[2 * m + 1]; k++) e += bank[row + k] * power[k];
       const v = Math.log10(Math.max(e, POWER_FLOOR));
       logMel[m * frames + f] = v;
+      constantRow[m] = v;
       if (v > max) max = v;
     }
+    constantValue = value;
   }
   const data = new Float32Array(logMel.length);
   for (let i = 0; i < data.length; i++) data[i] = (Math.max(logMel[i], max - 8) + 4) / 4;
   return { data, frames, nMels };
+}
+
+/** The value of x[start .. start+length) when every sample there is the same, else NaN. */
+function constantOver(x: Float64Array, start: number, length: number): number {
+  const v = x[start];
+  for (let i = start + 1; i < start + length; i++) if (x[i] !== v) return NaN;
+  return v;
+}
+
+/** [first, end) of the non-zero bins of each mel filter. */
+function filterSupport(bank: Float32Array, nMels: number, bins: number): Int32Array {
+  const support = new Int32Array(2 * nMels);
+  for (let m = 0; m < nMels; m++) {
+    let first = bins;
+    let end = 0;
+    for (let k = 0; k < bins; k++) {
+      if (bank[m * bins + k] !== 0) {
+        first = Math.min(first, k);
+        end = k + 1;
+      }
+    }
+    support[2 * m] = Math.min(first, end);
+    support[2 * m + 1] = end;
+  }
+  return support;
 }
 
 function normalized(audio: Float32Array): Float64Array {
