@@ -106,7 +106,11 @@ class LlamaEngine implements LlmEngine {
     let text = '';
     let tokens = 0;
     if (signal.aborted) return { text, aborted: true, tokens };
-    this.session.setChatHistory(toLlamaChatHistory(systemPrompt, earlier));
+    const wanted = toLlamaChatHistory(systemPrompt, earlier);
+    // When the history is the session's own (the last reply was heard whole), the session keeps the tokens it
+    // evaluated and generated, so only the new message is evaluated. Setting it anew would re-tokenize every
+    // earlier reply, and a reply re-tokenized differently from how it was generated misses the KV cache.
+    if (JSON.stringify(this.session.getChatHistory()) !== JSON.stringify(wanted)) this.session.setChatHistory(wanted);
     const meter = this.session.sequence.tokenMeter;
     const evaluatedBefore = meter.usedInputTokens + meter.usedOutputTokens;
     // node-llama-cpp keeps the sequence's KV cache and evaluates only from the first token that differs from
