@@ -4,6 +4,7 @@ import { streamReply, type ReplyCallbacks } from '../reply/reply-pipeline.js';
 import { BargeIn } from '../turn/barge-in.js';
 import { Listener, samplesToMs as ms, type Utterance } from '../turn/listener.js';
 import type { PauseSnapshot } from '../turn/pause-checkpoints.js';
+import type { LagMeter } from '../turn/lag-meter.js';
 import { transcribeUtterance } from '../turn/transcribe-utterance.js';
 import type { ChatTurn } from '../llm/llm-engine.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -95,6 +96,11 @@ export class Agent extends TypedEmitter<AgentEvents> {
   get backends(): { stt: string; llm: string; turnEnd: 'smart-turn' | 'silence' } {
     const smart = this.engines.turn !== undefined && this.options.turnEnd.mode === 'smart-turn';
     return { stt: this.engines.stt.backend ?? 'unknown', llm: this.engines.llm.backend ?? 'unknown', turnEnd: smart ? 'smart-turn' : 'silence' };
+  }
+
+  /** How far behind the microphone the ears have run (per 32 ms frame) since start or the meter's reset. */
+  get listenerLag(): LagMeter {
+    return this.listener.lag;
   }
 
   /** The conversation so far, as the model sees it (interrupted replies cut to what was heard). */

@@ -10,6 +10,7 @@ import { SerialRunner } from '../util/serial-runner.js';
 import { PauseCheckpoints, type PauseSnapshot } from './pause-checkpoints.js';
 import { defaultTurnEndOptions, type TurnEndOptions } from './turn-end-options.js';
 import type { TurnEndModel } from './turn-end-model.js';
+import { LagMeter } from './lag-meter.js';
 
 /** An utterance, with where it sits in the input stream and when its end was declared. */
 export interface Utterance {
@@ -62,6 +63,8 @@ export class Listener {
   private readonly endpointer: Endpointer;
   private readonly echoGate: EchoGate;
   private readonly checkpoints: PauseCheckpoints;
+  /** Each frame's delay behind the microphone: from its last sample's arrival to the end of its processing. */
+  readonly lag = new LagMeter();
   /** Frames are heard strictly in order, one at a time: the VAD and the endpointer carry state. */
   private readonly frames = new SerialRunner();
   private carry = new Float32Array(0);
@@ -194,5 +197,6 @@ export class Listener {
       });
     }
     this.hooks.frame();
+    this.lag.record(performance.now() - endAt);
   }
 }

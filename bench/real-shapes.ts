@@ -1,0 +1,191 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { AgentEngineSet } from '../src/agent/agent.js';
+import { loadLlamaEngine } from '../src/llm/llama-engine.js';
+import { loadWhisperEngine } from '../src/stt/whisper-engine.js';
+import { loadPiperTts } from '../src/tts/piper-tts-engine.js';
+import { loadSmartTurn } from '../src/turn/turn-end-model.js';
+import { loadSileroVad } from '../src/vad/silero-vad.js';
+import { planThreads } from '../src/agent/thread-plan.js';
+import { packageRoot } from '../src/util/package-root.js';
+import { writeRealShapeLlama, type LlamaShapeName } from '../test/fixtures/models/gguf-llama-real.js';
+import { writeTestVoice } from '../test/fixtures/models/piper-voice.js';
+import { writeScriptedSmartTurn } from '../test/fixtures/models/smart-turn.js';
+import { writeScriptedWhisperModel, type ScriptedWhisperShape } from '../test/fixtures/models/whisper-ggml.js';
+import { trimmedSpeech } from '../test/support/speech-fixtures.js';
+import { SYSTEM_ESPEAK_DATA } from '../test/support/test-models.js';
+import { runConversation, spread, type ConversationResult, type Spread } from './conversation.js';
+
+/** The presets of model-manifest.json, as shapes the generators can write. */
+const PRESETS: Record<string, { stt: ScriptedWhisperShape; llm: LlamaShapeName; gb: number }> = {
+  tiny: { stt: 'tiny.en', llm: '1b', gb: 1.2 },
+  small: { stt: 'base.en', llm: '3b', gb: 2.6 },
+  medium: { stt: 'small.en', llm: '8b', gb: 6.5 },
+};
+
+/** Ten questions of different lengths, spoken by flite; whisper's script answers each as the same words. */
+const QUESTIONS = [
+  'What is the capital of France?',
+  'And how many people live there?',
+  'Tell me something about its history, please.',
+  'Which river runs through the city?',
+  'Is it a good idea to visit in winter, or is the spring better?',
+  'What should I eat there?',
+  'How long does the train from London take?',
+  'Thanks. What about the museums?',
+  'Which one is the most famous?',
+  'Great, that is all for now.',
+];
+const SCRIPT = 'What is the capital of France?';
+const SYSTEM_PROMPT =
+  'You are a helpful voice assistant. Your answers are spoken aloud, so keep them short: one to three plain sentences.';
+
+export interface PresetFigures {
+  models: { stt: string; llm: string; voice: string };
+  firstAudioMs: Spread;
+  firstAudioMsNoSpeculation: Spread;
+  /** Speculation on and a turn-end model that judges every pause complete at its 200 ms check point. */
+  firstAudioMsTurnModel: Spread;
+  /** p50 per turn with speculation on. */
+  computeMs: ConversationResult['computeMs'];
+  prefillTokens: number[];
+  listenerLagMsP95: number;
+  listenerLagMsP95NoSpeculation: number;
+  listenerLagMsMax: number;
+  /** whisper on one 4.4 s question: the full 30 s window against the fitted one. */
+  sttWindowMs: { full: number; fit: number };
+  speculatedTurns: number;
+}
+
+export interface RealShapesReport {
+  machine: { cores: number; memoryGb: number; node: string; loadAverageStart: number[]; loadAverageEnd: number[] };
+  turns: number;
+  presets: Record<string, PresetFigures>;
+}
+
+async function modelFiles(preset: string): Promise<{ stt: string; llm: string; voice: string; turn: string }> {
+  const dir = join(packageRoot(), '.cache', 'bench', 'real');
+  const { stt, llm } = PRESETS[preset];
+  const files = {
+    stt: join(dir, `whisper-${stt}.bin`),
+    llm: join(dir, `llama-3.2-${llm}-q4_k_m-shape.gguf`),
+    voice: join(dir, 'voice-medium'),
+    turn: join(dir, 'smart-turn-complete.onnx'),
+  };
+  const log = (what: string) => process.stderr.write(`bench: generating ${what} (once, into ${dir})\n`);
+  if (!existsSync(files.stt)) {
+    log(`whisper ${stt}`);
+    await writeScriptedWhisperModel({ path: files.stt, script: SCRIPT, shape: stt });
+  }
+  if (!existsSync(files.llm)) {
+    log(`Llama 3.2 ${llm} Q4_K_M shape`);
+    await writeRealShapeLlama({ path: files.llm, shape: llm });
+  }
+  if (!existsSync(join(files.voice, 'tokens.txt'))) {
+    log('Piper medium-compute voice');
+    await writeTestVoice({ dir: files.voice, name: 'en_US-earshot_bench-medium', compute: 'medium' });
+  }
+  if (!existsSync(files.turn)) await writeScriptedSmartTurn({ path: files.turn, probability: 0.9 });
+  return files;
+}
+
+async function sttWindows(modelPath: string, threads: number, audio: Float32Array): Promise<{ full: number; fit: number }> {
+  const out = { full: 0, fit: 0 };
+  for (const audioContext of ['full', 'fit'] as const) {
+    const stt = await loadWhisperEngine({ modelPath, threads, audioContext });
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) runs.push((await stt.transcribe(audio)).computeMs);
+    out[audioContext] = spread(runs).p50;
+    await stt.dispose();
+  }
+  return out;
+}
+
+export async function benchRealShapes(options: { presets: string[]; turns: number; log: (line: string) => void }): Promise<RealShapesReport> {
+  const loadAverageStart = loadavg().map((v) => Math.round(v * 100) / 100);
+  const questions = await Promise.all(QUESTIONS.slice(0, options.turns).map((q) => trimmedSpeech(q)));
+  while (questions.length < options.turns) questions.push(questions[questions.length % QUESTIONS.length]);
+  const threads = planThreads(availableParallelism());
+  const report: RealShapesReport = {
+    machine: { cores: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageStart, loadAverageEnd: [] },
+    turns: options.turns,
+    presets: {},
+  };
+  for (const preset of options.presets) {
+    if (!PRESETS[preset]) throw new Error(`unknown preset '${preset}'; use ${Object.keys(PRESETS).join(', ')}`);
+    if (PRESETS[preset].gb * 2 > totalmem() / 2 ** 30) {
+      options.log(`${preset}: skipped, its models need about ${PRESETS[preset].gb} GB and this machine has less than twice that`);
+      continue;
+    }
+    const files = await modelFiles(preset);
+    options.log(`${preset}: ${PRESETS[preset].stt} + Llama 3.2 ${PRESETS[preset].llm} Q4_K_M shape + Piper medium compute, ${options.turns} turns per run`);
+    const sttWindowMs = await sttWindows(files.stt, threads.stt, questions[4]);
+    const engines: AgentEngineSet = {
+      vad: await loadSileroVad(),
+      stt: await loadWhisperEngine({ modelPath: files.stt, threads: threads.stt }),
+      llm: await loadLlamaEngine({ modelPath: files.llm, threads: threads.llm, gpu: 'off', temperature: 0 }),
+      tts: await loadPiperTts({ voiceDir: files.voice, espeakDataDir: SYSTEM_ESPEAK_DATA, threads: threads.tts }),
+    };
+    const turnModel = await loadSmartTurn({ modelPath: files.turn });
+    try {
+      const run = async (label: string, withTurnModel: boolean, speculation: boolean) => {
+        const r = await runConversation(withTurnModel ? { ...engines, turn: turnModel } : engines, questions, {
+          systemPrompt: SYSTEM_PROMPT,
+          speculation: { enabled: speculation },
+          turnEnd: { mode: withTurnModel ? 'smart-turn' : 'silence' },
+        });
+        options.log(
+          `${preset} ${label}: first audio p50 ${r.firstAudioMs.p50} ms, p95 ${r.firstAudioMs.p95} ms; ` +
+            `listener lag p95 ${r.listenerLagMs.p95} ms; prefill ${r.prefillTokens.join(' ')}`,
+        );
+        return r;
+      };
+      const noSpec = await run('silence rule, no speculation', false, false);
+      const spec = await run('silence rule, speculation', false, true);
+      const turnEnd = await run('turn model (complete), speculation', true, true);
+      report.presets[preset] = {
+        models: { stt: PRESETS[preset].stt, llm: `${PRESETS[preset].llm} Q4_K_M`, voice: 'Piper medium decoder' },
+        firstAudioMs: spec.firstAudioMs,
+        firstAudioMsNoSpeculation: noSpec.firstAudioMs,
+        firstAudioMsTurnModel: turnEnd.firstAudioMs,
+        computeMs: noSpec.computeMs,
+        prefillTokens: spec.prefillTokens,
+        listenerLagMsP95: spec.listenerLagMs.p95,
+        listenerLagMsP95NoSpeculation: noSpec.listenerLagMs.p95,
+        listenerLagMsMax: Math.max(spec.listenerLagMs.max, noSpec.listenerLagMs.max, turnEnd.listenerLagMs.max),
+        sttWindowMs,
+        speculatedTurns: spec.speculatedTurns,
+      };
+    } finally {
+      await Promise.all([...Object.values(engines), turnModel].map((e) => e?.dispose()));
+    }
+  }
+  report.machine.loadAverageEnd = loadavg().map((v) => Math.round(v * 100) / 100);
+  return report;
+}
+
+/** The table the closing note carries: one row per preset. */
+export function realShapesTable(report: RealShapesReport): string {
+  const rows = [
+    '| preset | first audio p50/p95, speculation | without speculation | turn model + speculation | STT / LLM 1st sentence / TTS 1st sentence (p50) | prefill tokens per turn | listener lag p95 (max) | whisper full / fit window |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const [name, p] of Object.entries(report.presets)) {
+    const c = p.computeMs;
+    rows.push(
+      `| ${name} (${p.models.stt}, ${p.models.llm}) | ${p.firstAudioMs.p50} / ${p.firstAudioMs.p95} ms | ` +
+        `${p.firstAudioMsNoSpeculation.p50} / ${p.firstAudioMsNoSpeculation.p95} ms | ${p.firstAudioMsTurnModel.p50} / ${p.firstAudioMsTurnModel.p95} ms | ` +
+        `${c.stt} / ${c.llmToFirstSentence} / ${c.ttsFirstSentence} ms | ${p.prefillTokens.join(' ')} | ` +
+        `${p.listenerLagMsP95} ms (${p.listenerLagMsMax} ms) | ${p.sttWindowMs.full} / ${p.sttWindowMs.fit} ms |`,
+    );
+  }
+  const m = report.machine;
+  rows.push('', `${m.cores} cores, ${m.memoryGb} GB, node ${m.node}; load average ${m.loadAverageStart.join(' ')} at start, ${m.loadAverageEnd.join(' ')} at the end`);
+  return rows.join('\n');
+}
+
+export async function writeReport(path: string, report: RealShapesReport): Promise<void> {
+  await writeFile(path, JSON.stringify(report, null, 1) + '\n');
+}
