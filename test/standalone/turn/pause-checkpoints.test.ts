@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { Endpointer } from '../../../src/turn/endpointer.js';
+import { PauseCheckpoints, type CheckpointEvent } from '../../../src/turn/pause-checkpoints.js';
+import { defaultTurnEndOptions } from '../../../src/turn/turn-end-options.js';
+import type { TurnEndModel } from '../../../src/turn/turn-end-model.js';
+
+const FRAME = 512; // 32 ms
+
+/** A turn-end model answering from a list, one answer per call (a stand-in for the ONNX model's verdicts). */
+function scripted(answers: (number | Error)[]): TurnEndModel & { calls: number } {
+  const model = {
+    calls: 0,
+    predict: () => {
+      const a = answers[Math.min(model.calls++, answers.length - 1)];
+      return a instanceof Error ? Promise.reject(a) : Promise.resolve(a);
+    },
+    dispose: () => Promise.resolve(),
+  };
+  return model;
+}
+
+/** Feeds `ms` of frames at speech probability `p`; returns what the endpointer and check points said. */
+async function feed(e: Endpointer, c: PauseCheckpoints, ms: number, p: number) {
+  const out: { endpoint: string[]; checkpoint: CheckpointEvent['type'][]; atMs: number[] } = { endpoint: [], checkpoint: [], atMs: [] };
+  for (let t = 0; t < ms; t += 32) {
+    const events = e.push(new Float32Array(FRAME), p);
+    for (const cp of await c.afterFrame(e)) {
+      out.checkpoint.push(cp.type);
+      out.atMs.push(e.silentMs);
+      if (cp.type === 'complete') events.push(...e.endNow());
+    }
+    out.endpoint.push(...events.map((ev) => ev.type));
+  }
+  return out;
+}
+
+describe('pause check points', () => {
+  it('reports a pause once at 200 ms, and "resumed" when speech comes back', async () => {
+    const e = new Endpointer();
+    const c = new PauseCheckpoints({ pauseAfterMs: 200, turnEnd: { ...defaultTurnEndOptions, mode: 'silence' } }, undefined, () => {});
+    expect((await feed(e, c, 640, 0.9)).endpoint).toEqual(['speech-start']);
+    const pause = await feed(e, c, 320, 0.1);
+    expect(pause.checkpoint).toEqual(['pause']);
+    expect(pause.atMs[0]).toBeGreaterThanOrEqual(200);
+    expect(pause.atMs[0]).toBeLessThan(232);
+    expect((await feed(e, c, 96, 0.9)).checkpoint).toEqual(['resumed']);
+    const end = await feed(e, c, 640, 0.1);
+    expect(end.checkpoint).toEqual(['pause']);
+    expect(end.endpoint).toEqual(['speech-end']);
+  });
+
+  it('a "complete" verdict ends the turn at the check point; "incomplete" makes it wait incompleteSilenceMs', async () => {
+    const complete = new Endpointer();
+    const yes = scripted([0.9]);
+    const c1 = new PauseCheckpoints({ pauseAfterMs: undefined, turnEnd: defaultTurnEndOptions }, yes, () => {});
+    await feed(complete, c1, 640, 0.9);
+    const r1 = await feed(complete, c1, 320, 0.1);
+    expect(r1.checkpoint).toEqual(['complete']);
+    expect(r1.endpoint).toEqual(['speech-end']);
+    expect(yes.calls).toBe(1);
+
+    const incomplete = new Endpointer();
+    const no = scripted([0.1]);
+    const c2 = new PauseCheckpoints({ pauseAfterMs: undefined, turnEnd: defaultTurnEndOptions }, no, () => {});
+    await feed(incomplete, c2, 640, 0.9);
+    expect((await feed(incomplete, c2, 1400, 0.1)).endpoint).toEqual([]);
+    expect((await feed(incomplete, c2, 200, 0.1)).endpoint).toEqual(['speech-end']);
+    expect(no.calls).toBe(1);
+  });
+
+  it('a model that fails leaves the pause to the silence rule and reports the error', async () => {
+    const e = new Endpointer();
+    const errors: Error[] = [];
+    const c = new PauseCheckpoints({ pauseAfterMs: undefined, turnEnd: defaultTurnEndOptions }, scripted([new Error('boom')]), (err) => errors.push(err));
+    await feed(e, c, 640, 0.9);
+    const r = await feed(e, c, 600, 0.1);
+    expect(r.endpoint).toEqual(['speech-end']);
+    expect(errors.map((x) => x.message)).toEqual(['boom']);
+  });
+});
