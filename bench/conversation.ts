@@ -43,58 +43,72 @@ class FirstAudioSink implements AudioSink {
   }
 }
 
+/** One agent set-up of a comparison: its engines (an LLM of its own, so each keeps its own prompt cache) and options. */
+export interface ConversationSetup {
+  label: string;
+  engines: AgentEngineSet;
+  options: AgentOptions;
+}
+
 /**
- * A scripted conversation in real time: each question is played into the microphone (32 ms blocks every 32 ms),
- * the agent answers, the next question follows a second after the reply's end — the history grows turn by turn.
- * The figure is what a user feels: from the question's last sample to the reply's first.
+ * Scripted conversations in real time, one per set-up, interleaved question by question so that the machine's
+ * load falls on every set-up alike: each question is played into each agent's microphone in turn (32 ms blocks
+ * every 32 ms), the agent answers, and the next one is asked after a short gap — every history grows turn by
+ * turn. The figure is what a user feels: from the question's last sample to the reply's first.
  */
-export async function runConversation(
-  engines: AgentEngineSet,
-  questions: readonly Float32Array[],
-  options: AgentOptions,
-): Promise<ConversationResult> {
-  const sink = new FirstAudioSink();
-  const agent = new Agent(engines, { ...options, sink, interruption: { enabled: false } });
-  const turns: TurnMetrics[] = [];
-  agent.on('metrics', (m) => turns.push(m));
-  const errors: Error[] = [];
-  agent.on('error', ({ error }) => errors.push(error));
-  const feed = new LiveFeed(agent);
-  agent.start();
-  feed.start();
-  const firstAudio: number[] = [];
+export async function runConversations(setups: readonly ConversationSetup[], questions: readonly Float32Array[]): Promise<ConversationResult[]> {
+  const runs = setups.map((setup) => {
+    const sink = new FirstAudioSink();
+    const agent = new Agent(setup.engines, { ...setup.options, sink, interruption: { enabled: false } });
+    const turns: TurnMetrics[] = [];
+    const errors: Error[] = [];
+    agent.on('metrics', (m) => turns.push(m));
+    agent.on('error', ({ error }) => errors.push(error));
+    agent.start();
+    return { agent, sink, turns, errors, firstAudio: [] as number[], lag: [] as number[] };
+  });
   try {
-    await sleep(500);
-    agent.listenerLag.reset();
-    for (const q of questions) {
-      sink.firstAt = undefined;
-      const before = turns.length;
-      // The feed pushes sample k in the 32 ms block that ends at feed time (floor(k / 512) + 1) * 32 ms.
-      const feedStart = performance.now() - feed.now();
-      const firstSample = Math.round((feed.now() / 1000) * 16000);
-      feed.say(q, 0);
-      const endOfSpeech = feedStart + (Math.floor((firstSample + q.length - 1) / 512) + 1) * 32;
-      while (turns.length === before) await sleep(10);
-      if (sink.firstAt !== undefined) firstAudio.push(sink.firstAt - endOfSpeech);
-      if (errors.length > 0) throw errors[0];
-      await sleep(1000);
+    for (const [i, q] of questions.entries()) {
+      // The set-up that goes first rotates, so none of them always follows the same one.
+      for (let k = 0; k < runs.length; k++) {
+        const run = runs[(i + k) % runs.length];
+        const feed = new LiveFeed(run.agent);
+        feed.start();
+        await sleep(300);
+        run.agent.listenerLag.reset();
+        run.sink.firstAt = undefined;
+        const before = run.turns.length;
+        // The feed pushes sample k in the 32 ms block that ends at feed time (floor(k / 512) + 1) * 32 ms.
+        const feedStart = performance.now() - feed.now();
+        const firstSample = Math.round((feed.now() / 1000) * 16000);
+        feed.say(q, 0);
+        const endOfSpeech = feedStart + (Math.floor((firstSample + q.length - 1) / 512) + 1) * 32;
+        while (run.turns.length === before && run.errors.length === 0) await sleep(10);
+        await feed.stop();
+        if (run.errors.length > 0) throw run.errors[0];
+        if (run.sink.firstAt !== undefined) run.firstAudio.push(run.sink.firstAt - endOfSpeech);
+        run.lag.push(...run.agent.listenerLag.samples());
+      }
     }
   } finally {
-    await feed.stop();
-    await agent.close();
+    await Promise.all(runs.map((r) => r.agent.close()));
   }
-  const median = (pick: (t: TurnMetrics) => number | undefined) => spread(turns.map(pick).filter((v): v is number => v !== undefined)).p50;
-  const lag = agent.listenerLag.stats();
-  return {
-    firstAudioMs: spread(firstAudio),
-    computeMs: {
-      stt: median((t) => t.compute.stt),
-      llmToFirstSentence: median((t) => t.compute.llmToFirstSentence),
-      ttsFirstSentence: median((t) => t.compute.ttsFirstSentence),
-    },
-    prefillTokens: turns.map((t) => t.compute.prefillTokens ?? NaN),
-    listenerLagMs: { p50: round(lag.p50), p95: round(lag.p95), max: round(lag.max) },
-    speculatedTurns: turns.filter((t) => t.speculated).length,
-    turns,
-  };
+  return runs.map((run) => {
+    const median = (pick: (t: TurnMetrics) => number | undefined) =>
+      spread(run.turns.map(pick).filter((v): v is number => v !== undefined)).p50;
+    const lag = spread(run.lag.length > 0 ? run.lag : [0]);
+    const lagMax = Math.max(0, ...run.lag);
+    return {
+      firstAudioMs: spread(run.firstAudio),
+      computeMs: {
+        stt: median((t) => t.compute.stt),
+        llmToFirstSentence: median((t) => t.compute.llmToFirstSentence),
+        ttsFirstSentence: median((t) => t.compute.ttsFirstSentence),
+      },
+      prefillTokens: run.turns.map((t) => t.compute.prefillTokens ?? NaN),
+      listenerLagMs: { p50: lag.p50, p95: lag.p95, max: round(lagMax) },
+      speculatedTurns: run.turns.filter((t) => t.speculated).length,
+      turns: run.turns,
+    };
+  });
 }

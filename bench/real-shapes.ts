@@ -15,8 +15,8 @@ import { writeTestVoice } from '../test/fixtures/models/piper-voice.js';
 import { writeScriptedSmartTurn } from '../test/fixtures/models/smart-turn.js';
 import { writeScriptedWhisperModel, type ScriptedWhisperShape } from '../test/fixtures/models/whisper-ggml.js';
 import { trimmedSpeech } from '../test/support/speech-fixtures.js';
-import { SYSTEM_ESPEAK_DATA } from '../test/support/test-models.js';
-import { runConversation, spread, type ConversationResult, type Spread } from './conversation.js';
+import { generateTestModels, SYSTEM_ESPEAK_DATA, testModels, testModelsReady } from '../test/support/test-models.js';
+import { runConversations, spread, type ConversationResult, type Spread } from './conversation.js';
 
 /** The presets of model-manifest.json, as shapes the generators can write. */
 const PRESETS: Record<string, { stt: ScriptedWhisperShape; llm: LlamaShapeName; gb: number }> = {
@@ -59,10 +59,63 @@ export interface PresetFigures {
   speculatedTurns: number;
 }
 
+/** Speculation on and off, with the small generated engines so the machine's load moves the figures less. */
+export interface SpeculationCheck {
+  /** whisper of the STT side: 'micro' keeps compute under the 300 ms between the speculation point and the endpoint. */
+  stt: string;
+  /** From the declared end of the turn to the first audio, with speculation (p50/p95), ms. */
+  afterEndpointMs: Spread;
+  firstAudioMs: Spread;
+  firstAudioMsNoSpeculation: Spread;
+  /** p50 without minus p50 with speculation, ms; at most endSilenceMs - afterMs (300) can be saved. */
+  savingMs: number;
+}
+
 export interface RealShapesReport {
   machine: { cores: number; memoryGb: number; node: string; loadAverageStart: number[]; loadAverageEnd: number[] };
   turns: number;
+  speculationChecks: SpeculationCheck[];
   presets: Record<string, PresetFigures>;
+}
+
+/**
+ * Speculation with compute shorter than the 300 ms between the speculation point and the end of the turn (a
+ * micro whisper) and longer (the tiny.en shape's full window): the first should play within a few ms of the
+ * endpoint, the second should save close to those 300 ms.
+ */
+async function speculationChecks(questions: readonly Float32Array[], sttPaths: Record<'micro' | 'tiny.en', string>): Promise<SpeculationCheck[]> {
+  const checks: SpeculationCheck[] = [];
+  const shared = {
+    vad: await loadSileroVad(),
+    tts: await loadPiperTts({ voiceDir: testModels.voice, espeakDataDir: SYSTEM_ESPEAK_DATA, threads: 1 }),
+  };
+  try {
+    for (const stt of ['micro', 'tiny.en'] as const) {
+      const whisper = await loadWhisperEngine({ modelPath: sttPaths[stt], threads: 2 });
+      const llms = [await loadLlamaEngine({ modelPath: testModels.llm, threads: 1, gpu: 'off' }), await loadLlamaEngine({ modelPath: testModels.llm, threads: 1, gpu: 'off' })];
+      try {
+        const [off, on] = await runConversations(
+          [
+            { label: 'off', engines: { ...shared, stt: whisper, llm: llms[0] }, options: { speculation: { enabled: false }, turnEnd: { mode: 'silence' } } },
+            { label: 'on', engines: { ...shared, stt: whisper, llm: llms[1] }, options: { turnEnd: { mode: 'silence' } } },
+          ],
+          questions,
+        );
+        checks.push({
+          stt,
+          afterEndpointMs: spread(on.turns.map((t) => (t.ms.firstAudio ?? NaN) - t.ms.endpoint)),
+          firstAudioMs: on.firstAudioMs,
+          firstAudioMsNoSpeculation: off.firstAudioMs,
+          savingMs: Math.round(off.firstAudioMs.p50 - on.firstAudioMs.p50),
+        });
+      } finally {
+        await Promise.all([whisper, ...llms].map((e) => e.dispose()));
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(shared).map((e) => e.dispose()));
+  }
+  return checks;
 }
 
 async function modelFiles(preset: string): Promise<{ stt: string; llm: string; voice: string; turn: string }> {
@@ -111,8 +164,18 @@ export async function benchRealShapes(options: { presets: string[]; turns: numbe
   const report: RealShapesReport = {
     machine: { cores: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageStart, loadAverageEnd: [] },
     turns: options.turns,
+    speculationChecks: [],
     presets: {},
   };
+  if (!testModelsReady()) await generateTestModels();
+  const tinyWhisper = (await modelFiles('tiny')).stt;
+  report.speculationChecks = await speculationChecks(questions, { micro: testModels.stt, 'tiny.en': tinyWhisper });
+  for (const c of report.speculationChecks) {
+    options.log(
+      `speculation check, whisper ${c.stt}: end of turn to first audio ${c.afterEndpointMs.p50} / ${c.afterEndpointMs.p95} ms (p50/p95); ` +
+        `first audio ${c.firstAudioMs.p50} ms with, ${c.firstAudioMsNoSpeculation.p50} ms without: ${c.savingMs} ms saved of at most 300`,
+    );
+  }
   for (const preset of options.presets) {
     if (!PRESETS[preset]) throw new Error(`unknown preset '${preset}'; use ${Object.keys(PRESETS).join(', ')}`);
     if (PRESETS[preset].gb * 2 > totalmem() / 2 ** 30) {
@@ -122,29 +185,34 @@ export async function benchRealShapes(options: { presets: string[]; turns: numbe
     const files = await modelFiles(preset);
     options.log(`${preset}: ${PRESETS[preset].stt} + Llama 3.2 ${PRESETS[preset].llm} Q4_K_M shape + Piper medium compute, ${options.turns} turns per run`);
     const sttWindowMs = await sttWindows(files.stt, threads.stt, questions[4]);
-    const engines: AgentEngineSet = {
+    const shared = {
       vad: await loadSileroVad(),
       stt: await loadWhisperEngine({ modelPath: files.stt, threads: threads.stt }),
-      llm: await loadLlamaEngine({ modelPath: files.llm, threads: threads.llm, gpu: 'off', temperature: 0 }),
       tts: await loadPiperTts({ voiceDir: files.voice, espeakDataDir: SYSTEM_ESPEAK_DATA, threads: threads.tts }),
     };
+    // One LLM engine per set-up (the weights are mapped once): each keeps the prompt cache of its own conversation.
+    const llm = () => loadLlamaEngine({ modelPath: files.llm, threads: threads.llm, gpu: 'off', temperature: 0 });
     const turnModel = await loadSmartTurn({ modelPath: files.turn });
+    const setups = [
+      { label: 'silence rule, no speculation', engines: { ...shared, llm: await llm() }, options: { speculation: { enabled: false } } },
+      { label: 'silence rule, speculation', engines: { ...shared, llm: await llm() }, options: {} },
+      { label: 'turn model (complete), speculation', engines: { ...shared, llm: await llm(), turn: turnModel }, options: {} },
+    ] as const;
     try {
-      const run = async (label: string, withTurnModel: boolean, speculation: boolean) => {
-        const r = await runConversation(withTurnModel ? { ...engines, turn: turnModel } : engines, questions, {
-          systemPrompt: SYSTEM_PROMPT,
-          speculation: { enabled: speculation },
-          turnEnd: { mode: withTurnModel ? 'smart-turn' : 'silence' },
-        });
+      const [noSpec, spec, turnEnd] = await runConversations(
+        setups.map(({ label, engines, options }) => ({
+          label,
+          engines: engines as AgentEngineSet,
+          options: { ...options, systemPrompt: SYSTEM_PROMPT, turnEnd: { mode: 'turn' in engines ? 'smart-turn' : 'silence' } },
+        })),
+        questions,
+      );
+      for (const [i, r] of [noSpec, spec, turnEnd].entries()) {
         options.log(
-          `${preset} ${label}: first audio p50 ${r.firstAudioMs.p50} ms, p95 ${r.firstAudioMs.p95} ms; ` +
-            `listener lag p95 ${r.listenerLagMs.p95} ms; prefill ${r.prefillTokens.join(' ')}`,
+          `${preset} ${setups[i].label}: first audio p50 ${r.firstAudioMs.p50} ms, p95 ${r.firstAudioMs.p95} ms; ` +
+            `listener lag p95 ${r.listenerLagMs.p95} ms; prefill ${r.prefillTokens.join(' ')}; speculated ${r.speculatedTurns}`,
         );
-        return r;
-      };
-      const noSpec = await run('silence rule, no speculation', false, false);
-      const spec = await run('silence rule, speculation', false, true);
-      const turnEnd = await run('turn model (complete), speculation', true, true);
+      }
       report.presets[preset] = {
         models: { stt: PRESETS[preset].stt, llm: `${PRESETS[preset].llm} Q4_K_M`, voice: 'Piper medium decoder' },
         firstAudioMs: spec.firstAudioMs,
@@ -159,7 +227,7 @@ export async function benchRealShapes(options: { presets: string[]; turns: numbe
         speculatedTurns: spec.speculatedTurns,
       };
     } finally {
-      await Promise.all([...Object.values(engines), turnModel].map((e) => e?.dispose()));
+      await Promise.all([...Object.values(shared), turnModel, ...setups.map((s) => s.engines.llm)].map((e) => e.dispose()));
     }
   }
   report.machine.loadAverageEnd = loadavg().map((v) => Math.round(v * 100) / 100);
@@ -180,6 +248,10 @@ export function realShapesTable(report: RealShapesReport): string {
         `${c.stt} / ${c.llmToFirstSentence} / ${c.ttsFirstSentence} ms | ${p.prefillTokens.join(' ')} | ` +
         `${p.listenerLagMsP95} ms (${p.listenerLagMsMax} ms) | ${p.sttWindowMs.full} / ${p.sttWindowMs.fit} ms |`,
     );
+  }
+  rows.push('', '| speculation check | end of turn to first audio p50/p95 | first audio with / without | saved (of 300 ms) |', '| --- | --- | --- | --- |');
+  for (const c of report.speculationChecks) {
+    rows.push(`| whisper ${c.stt} | ${c.afterEndpointMs.p50} / ${c.afterEndpointMs.p95} ms | ${c.firstAudioMs.p50} / ${c.firstAudioMsNoSpeculation.p50} ms | ${c.savingMs} ms |`);
   }
   const m = report.machine;
   rows.push('', `${m.cores} cores, ${m.memoryGb} GB, node ${m.node}; load average ${m.loadAverageStart.join(' ')} at start, ${m.loadAverageEnd.join(' ')} at the end`);

@@ -8,11 +8,21 @@ export function latencyLine(m: TurnMetrics): string {
   return (
     `latency ms: endpoint ${fmt(s.endpoint)} · transcript ${fmt(s.transcript)} · first token ${fmt(s.firstToken)} · ` +
     `first sentence ${fmt(s.firstSentence)} · first audio ${fmt(s.firstAudio)} · total ${fmt(s.total)}` +
+    (m.compute.prefillTokens !== undefined ? ` · prefill ${m.compute.prefillTokens} tokens` : '') +
+    (m.speculated ? ' (prepared in the pause)' : '') +
     (m.interrupted ? ' (interrupted)' : '')
   );
 }
 
 /** One JSON line per turn for --metrics-json. */
 export function metricsJsonLine(m: TurnMetrics): string {
-  return JSON.stringify({ turn: m.turn, transcript: m.transcript, reply: m.reply, ms: m.ms, compute: m.compute, speech: m.speech });
+  return JSON.stringify({
+    turn: m.turn,
+    transcript: m.transcript,
+    reply: m.reply,
+    ms: m.ms,
+    compute: m.compute,
+    speech: m.speech,
+    ...(m.speculated ? { speculated: true } : {}),
+  });
 }
