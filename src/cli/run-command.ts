@@ -31,7 +31,9 @@ export function runCommand(): Command {
 async function runFile(flags: RunFlags): Promise<number> {
   // Input and models are checked before any engine loads, so a typo costs no loading time.
   const input = await readWavForPipeline(flags.input);
-  const shared = agentOptionsFromFlags(flags, (line) => console.error(line));
+  // Notices (a turn model that is missing) are said once the agent runs: a failure stays one line.
+  const notices: string[] = [];
+  const shared = agentOptionsFromFlags(flags, (line) => notices.push(line));
   if (flags.metricsJson) await writeFile(flags.metricsJson, '');
 
   const sink = new WavCollectorSink();
@@ -44,6 +46,7 @@ async function runFile(flags: RunFlags): Promise<number> {
     interruption: { enabled: false },
   });
   if (process.stderr.isTTY) process.stderr.write('               \r');
+  for (const line of notices) console.error(line);
 
   let turns = 0;
   const errors: Error[] = [];

@@ -54,7 +54,9 @@ async function startLive(flags: StartFlags): Promise<number> {
   if (flags.json && flags.quiet) throw new EarshotError('BAD_OPTION', '--json and --quiet do not go together; pick one');
   // Everything a user can get wrong is checked before anything slow: models, then the devices.
   const view = new TerminalView({ mode: viewMode(flags) });
-  const shared = agentOptionsFromFlags(flags, (line) => view.info(line, { event: 'notice', message: line }));
+  // Notices (a turn model that is missing) are said once the agent runs: a failure stays one line.
+  const notices: string[] = [];
+  const shared = agentOptionsFromFlags(flags, (line) => notices.push(line));
 
   const [inputRate, outputRate] = await Promise.all([
     deviceSampleRate(flags.inputDevice, 'input'),
@@ -97,6 +99,7 @@ async function startLive(flags: StartFlags): Promise<number> {
     if (shutdown.signal.aborted) return 0;
 
     const live = agent;
+    for (const line of notices) view.info(line, { event: 'notice', message: line });
     view.attachAgent(live);
     view.attachMicrophone(mic);
     mic.on('data', ({ samples, sampleRate }) => live.pushAudio(samples, sampleRate));
