@@ -56,6 +56,8 @@ export interface PresetFigures {
   listenerLagMsMax: number;
   /** whisper on one 4.4 s question: the full 30 s window against the fitted one. */
   sttWindowMs: { full: number; fit: number };
+  /** The same for each weight type the manifest lists for this model (F16, Q8_0, Q5_1), ms. */
+  sttVariantsMs: Record<string, { full: number; fit: number }>;
   speculatedTurns: number;
 }
 
@@ -75,6 +77,8 @@ export interface RealShapesReport {
   machine: { cores: number; memoryGb: number; node: string; loadAverageStart: number[]; loadAverageEnd: number[] };
   turns: number;
   speculationChecks: SpeculationCheck[];
+  /** whisper's compute on one question per model and weight type: full 30 s window / fitted window, ms. */
+  sttWindowsMs: Record<string, { full: number; fit: number }>;
   presets: Record<string, PresetFigures>;
 }
 
@@ -144,6 +148,17 @@ async function modelFiles(preset: string): Promise<{ stt: string; llm: string; v
   return files;
 }
 
+/** The preset's whisper shape with each quantization the manifest lists for it, generated once. */
+async function sttVariants(shape: ScriptedWhisperShape, threads: number, audio: Float32Array): Promise<Record<string, { full: number; fit: number }>> {
+  const out: Record<string, { full: number; fit: number }> = {};
+  for (const weights of ['f16', 'q8_0', 'q5_1'] as const) {
+    const path = join(packageRoot(), '.cache', 'bench', 'real', `whisper-${shape}${weights === 'f16' ? '' : `-${weights}`}.bin`);
+    if (!existsSync(path)) await writeScriptedWhisperModel({ path, script: SCRIPT, shape, weights });
+    out[`${shape}${weights === 'f16' ? '' : `-${weights}`}`] = await sttWindows(path, threads, audio);
+  }
+  return out;
+}
+
 async function sttWindows(modelPath: string, threads: number, audio: Float32Array): Promise<{ full: number; fit: number }> {
   const out = { full: 0, fit: 0 };
   for (const audioContext of ['full', 'fit'] as const) {
@@ -158,18 +173,19 @@ async function sttWindows(modelPath: string, threads: number, audio: Float32Arra
 
 export async function benchRealShapes(options: { presets: string[]; turns: number; log: (line: string) => void }): Promise<RealShapesReport> {
   const loadAverageStart = loadavg().map((v) => Math.round(v * 100) / 100);
-  const questions = await Promise.all(QUESTIONS.slice(0, options.turns).map((q) => trimmedSpeech(q)));
+  const questions = await Promise.all(QUESTIONS.slice(0, Math.max(5, options.turns)).map((q) => trimmedSpeech(q)));
   while (questions.length < options.turns) questions.push(questions[questions.length % QUESTIONS.length]);
   const threads = planThreads(availableParallelism());
   const report: RealShapesReport = {
     machine: { cores: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageStart, loadAverageEnd: [] },
     turns: options.turns,
     speculationChecks: [],
+    sttWindowsMs: {},
     presets: {},
   };
   if (!testModelsReady()) await generateTestModels();
   const tinyWhisper = (await modelFiles('tiny')).stt;
-  report.speculationChecks = await speculationChecks(questions, { micro: testModels.stt, 'tiny.en': tinyWhisper });
+  if (options.turns > 0) report.speculationChecks = await speculationChecks(questions.slice(0, options.turns), { micro: testModels.stt, 'tiny.en': tinyWhisper });
   for (const c of report.speculationChecks) {
     options.log(
       `speculation check, whisper ${c.stt}: end of turn to first audio ${c.afterEndpointMs.p50} / ${c.afterEndpointMs.p95} ms (p50/p95); ` +
@@ -184,7 +200,11 @@ export async function benchRealShapes(options: { presets: string[]; turns: numbe
     }
     const files = await modelFiles(preset);
     options.log(`${preset}: ${PRESETS[preset].stt} + Llama 3.2 ${PRESETS[preset].llm} Q4_K_M shape + Piper medium compute, ${options.turns} turns per run`);
-    const sttWindowMs = await sttWindows(files.stt, threads.stt, questions[4]);
+    const sttVariantsMs = await sttVariants(PRESETS[preset].stt, threads.stt, questions[Math.min(4, questions.length - 1)]);
+    const sttWindowMs = sttVariantsMs[PRESETS[preset].stt];
+    Object.assign(report.sttWindowsMs, sttVariantsMs);
+    options.log(`${preset} whisper full / fitted window (ms): ${Object.entries(sttVariantsMs).map(([k, v]) => `${k} ${v.full} / ${v.fit}`).join(', ')}`);
+    if (options.turns === 0) continue;
     const shared = {
       vad: await loadSileroVad(),
       stt: await loadWhisperEngine({ modelPath: files.stt, threads: threads.stt }),
@@ -224,6 +244,7 @@ export async function benchRealShapes(options: { presets: string[]; turns: numbe
         listenerLagMsP95NoSpeculation: noSpec.listenerLagMs.p95,
         listenerLagMsMax: Math.max(spec.listenerLagMs.max, noSpec.listenerLagMs.max, turnEnd.listenerLagMs.max),
         sttWindowMs,
+        sttVariantsMs,
         speculatedTurns: spec.speculatedTurns,
       };
     } finally {
@@ -248,6 +269,10 @@ export function realShapesTable(report: RealShapesReport): string {
         `${c.stt} / ${c.llmToFirstSentence} / ${c.ttsFirstSentence} ms | ${p.prefillTokens.join(' ')} | ` +
         `${p.listenerLagMsP95} ms (${p.listenerLagMsMax} ms) | ${p.sttWindowMs.full} / ${p.sttWindowMs.fit} ms |`,
     );
+  }
+  rows.push('', '| whisper model | full 30 s window | fitted window | ratio |', '| --- | --- | --- | --- |');
+  for (const [model, w] of Object.entries(report.sttWindowsMs)) {
+    rows.push(`| ${model} | ${w.full} ms | ${w.fit} ms | ${(w.full / w.fit).toFixed(1)}x |`);
   }
   rows.push('', '| speculation check | end of turn to first audio p50/p95 | first audio with / without | saved (of 300 ms) |', '| --- | --- | --- | --- |');
   for (const c of report.speculationChecks) {

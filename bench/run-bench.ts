@@ -11,10 +11,11 @@ import { parseArgs } from 'node:util';
 import { benchRealShapes, realShapesTable, writeReport } from './real-shapes.js';
 
 const USAGE = `npm run bench [-- vad|stt|llm|tts|pipeline ...]      each engine with the small generated shapes
-npm run bench -- --shapes real [--json FILE] [--presets tiny,small] [--turns 10]
+npm run bench -- --shapes real [--json FILE] [--presets tiny,small] [--turns 10]   (--turns 0: whisper only)
     a live scripted conversation per preset with models of real size (generated once into .cache/bench/real):
     end of speech to first audio with and without speculation and with a turn model, per-stage compute,
-    prefill tokens per turn, the listener's lag behind the microphone, whisper's full and fitted window`;
+    prefill tokens per turn, the listener's lag behind the microphone, whisper's full and fitted window for the
+    F16, Q8_0 and Q5_1 variants`;
 
 /**
  * `npm run bench`: each engine on fixed inputs, with the speed of a reference measured in the same run, so
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   if (values.help) return void console.log(USAGE);
   if (values.shapes === 'real') {
     const turns = Number(values.turns);
-    if (!Number.isInteger(turns) || turns < 1) throw new Error(`--turns must be a whole number >= 1, got ${values.turns}`);
+    if (!Number.isInteger(turns) || turns < 0) throw new Error(`--turns must be a whole number (0: whisper's windows only), got ${values.turns}`);
     const report = await benchRealShapes({ presets: values.presets.split(','), turns, log: (line) => console.log(line) });
     console.log(realShapesTable(report));
     if (values.json) await writeReport(values.json, report);

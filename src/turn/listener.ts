@@ -173,7 +173,9 @@ export class Listener {
     }
     const p = await this.vad.process(frame);
     const events = this.endpointer.push(frame, userPossible ? p : 0);
-    for (const c of await this.checkpoints.afterFrame(this.endpointer)) {
+    // A frame handled within two frames of its arrival is live; an older one is part of a backlog (a file).
+    const live = startedAt - endAt < 2 * samplesToMs(raw.length);
+    for (const c of await this.checkpoints.afterFrame(this.endpointer, live)) {
       if (c.type === 'complete') events.push(...this.endpointer.endNow());
       else if (c.type === 'resumed') this.hooks.resumed?.();
       else {

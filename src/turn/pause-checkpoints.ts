@@ -35,6 +35,8 @@ export interface PauseCheckpointsOptions {
 export class PauseCheckpoints {
   private reportedPauseAt: number | undefined;
   private checkedPauseAt: number | undefined;
+  /** A verdict still being computed for the pause that ended speech at `speechEnd`. */
+  private pending: { speechEnd: number; outcome: { probability: number } | { error: Error } | undefined } | undefined;
   /** The model's last probability, for diagnostics. */
   lastProbability: number | undefined;
 
@@ -44,12 +46,18 @@ export class PauseCheckpoints {
     private readonly onModelError: (e: Error) => void,
   ) {}
 
-  /** Called after every frame the endpointer heard inside an utterance. */
-  async afterFrame(endpointer: Endpointer): Promise<CheckpointEvent[]> {
+  /**
+   * Called after every frame the endpointer heard inside an utterance. `live` frames arrive in real time: the
+   * model then runs beside the ears, and its verdict applies at the first frame after it is known, so the ears
+   * never wait for it. Frames that are behind real time (a file, a backlog) wait for the verdict, so a file
+   * gives the same turns on any machine.
+   */
+  async afterFrame(endpointer: Endpointer, live = false): Promise<CheckpointEvent[]> {
     const events: CheckpointEvent[] = [];
     if (!endpointer.inSpeech) {
       this.reportedPauseAt = undefined;
       this.checkedPauseAt = undefined;
+      this.pending = undefined;
       return events;
     }
     const speechEnd = endpointer.lastSpeechSample;
@@ -66,18 +74,28 @@ export class PauseCheckpoints {
     }
     if (this.model && turnEnd.mode === 'smart-turn' && silentMs >= turnEnd.checkAfterMs && this.checkedPauseAt !== speechEnd) {
       this.checkedPauseAt = speechEnd;
-      let probability: number;
-      try {
-        probability = await this.model.predict(endpointer.utteranceSoFar());
-      } catch (e) {
+      const pending: NonNullable<PauseCheckpoints['pending']> = { speechEnd, outcome: undefined };
+      this.pending = pending;
+      const verdict = this.model.predict(endpointer.utteranceSoFar()).then(
+        (probability) => (pending.outcome = { probability }),
+        (e: unknown) => (pending.outcome = { error: e as Error }),
+      );
+      if (!live) await verdict;
+    }
+    const pending = this.pending;
+    // A verdict about a pause the user has since spoken through is stale.
+    if (pending?.outcome && pending.speechEnd === speechEnd) {
+      this.pending = undefined;
+      const outcome = pending.outcome;
+      if ('error' in outcome) {
         // A model that fails leaves this pause to the silence rule.
         endpointer.setEndSilence(undefined);
-        this.onModelError(e as Error);
-        return events;
+        this.onModelError(outcome.error);
+      } else {
+        this.lastProbability = outcome.probability;
+        if (outcome.probability >= turnEnd.threshold) events.push({ type: 'complete', probability: outcome.probability });
+        else endpointer.setEndSilence(turnEnd.incompleteSilenceMs);
       }
-      this.lastProbability = probability;
-      if (probability >= turnEnd.threshold) events.push({ type: 'complete', probability });
-      else endpointer.setEndSilence(turnEnd.incompleteSilenceMs);
     }
     return events;
   }

@@ -68,6 +68,32 @@ describe('pause check points', () => {
     expect(no.calls).toBe(1);
   });
 
+  it('live, the ears do not wait for the model: its verdict applies at the first frame after it is known, unless speech came back', async () => {
+    let answer!: (p: number) => void;
+    const slow: TurnEndModel = { predict: () => new Promise((r) => (answer = r)), dispose: () => Promise.resolve() };
+    const e = new Endpointer();
+    const c = new PauseCheckpoints({ pauseAfterMs: undefined, turnEnd: defaultTurnEndOptions }, slow, () => {});
+    const frame = async (p: number) => {
+      const events = e.push(new Float32Array(FRAME), p);
+      const cps = await c.afterFrame(e, true);
+      if (cps.some((x) => x.type === 'complete')) events.push(...e.endNow());
+      return events.map((x) => x.type);
+    };
+    for (let i = 0; i < 20; i++) await frame(0.9);
+    for (let i = 0; i < 7; i++) expect(await frame(0.1)).toEqual([]); // 224 ms: the model is asked, frames go on
+    answer(0.9);
+    await Promise.resolve();
+    expect(await frame(0.1)).toEqual(['speech-end']);
+
+    // A verdict that arrives after the user spoke again is about a pause that no longer exists.
+    for (let i = 0; i < 20; i++) await frame(0.9);
+    for (let i = 0; i < 7; i++) await frame(0.1);
+    await frame(0.9);
+    answer(0.95);
+    await Promise.resolve();
+    expect(await frame(0.1)).toEqual([]);
+  });
+
   it('a model that fails leaves the pause to the silence rule and reports the error', async () => {
     const e = new Endpointer();
     const errors: Error[] = [];
