@@ -5,6 +5,8 @@
 #   tests:  flite, espeak-ng, sox     (speech with known words, made on the machine)
 #           pocketsphinx-testdata     (public-domain recordings with transcripts)
 #           util-linux                (unshare: the no-network test runs in its own network namespace)
+#           git                       (reads the real Llama 3 tokenizer out of the llama.cpp git bundle that
+#                                      node-llama-cpp ships, for the generated real-shape LLMs)
 #   live:   libasound2-dev, python3   (the speaker package compiles against ALSA with node-gyp at npm install)
 #           alsa-utils                (arecord: the microphone; aplay -l / arecord -l: earshot devices)
 #           pulseaudio, pulseaudio-utils, libasound2-plugins
@@ -12,7 +14,7 @@
 #                                      and ALSA's pulse plugin so arecord and speaker reach it)
 #           procps                    (ps: the tests check that no recorder process is left behind)
 set -euo pipefail
-packages=(cmake g++ make espeak-ng-data flite espeak-ng sox pocketsphinx-testdata util-linux
+packages=(cmake g++ make espeak-ng-data flite espeak-ng sox pocketsphinx-testdata util-linux git
   libasound2-dev python3 alsa-utils pulseaudio pulseaudio-utils libasound2-plugins procps)
 missing=()
 for p in "${packages[@]}"; do
