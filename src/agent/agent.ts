@@ -248,11 +248,13 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private async decideInterruption(u: Utterance): Promise<void> {
     const signal = this.listening.signal;
     let text = '';
+    let whisperText = '';
     let sttMs = 0;
     try {
       const heard = await transcribeUtterance(this.engines.stt, u.audio, this.hearing(signal));
       sttMs = heard.transcript.computeMs;
       text = heard.words;
+      whisperText = heard.transcript.text;
     } catch (e) {
       if (signal.aborted && isAbortError(e)) return;
       this.emit('error', { error: e as Error });
@@ -260,7 +262,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     const transcribedAt = performance.now();
     const interrupts = this.bargeIn.onTranscript(text.length > 0);
     if (!interrupts) {
-      this.emit('no-speech', { startMs: ms(u.startSample), endMs: ms(u.endSample), text });
+      this.emit('no-speech', { startMs: ms(u.startSample), endMs: ms(u.endSample), text: whisperText });
       return;
     }
     this.enqueueFront(new Turn({ kind: 'heard', text, sttMs, transcribedAt, ...u }));
@@ -421,7 +423,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
   }
 
   private refreshState(): void {
-    if (this.current) return;
+    // A turn running or about to run sets its own state; 'listening' in between would be a flicker.
+    if (this.current || this.queue.length > 0) return;
     if (!this.started) this.setState('idle');
     else this.setState(this.listener.inSpeech ? 'user-speaking' : 'listening');
   }

@@ -1,7 +1,8 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { EarshotError, fetchHint } from '../errors.js';
 import { GGUF_SUPPORTED_VERSIONS, ggmlTensorBytes } from './gguf-format.js';
-import { GgufFormatError, GgufNeedMoreBytes, parseGgufHeader, type GgufHeader } from './gguf-header.js';
+import { BinaryReader } from '../util/binary-reader.js';
+import { GgufFormatError, readGgufHeader, type GgufHeader } from './gguf-header.js';
 
 export interface GgufCheckOptions {
   /** Model name for the fix hint (`npm run fetch-models -- --llm <name>`). Default: none, the hint is `npm run fetch-models`. */
@@ -27,8 +28,6 @@ const ARCH_KEYS = ['context_length', 'embedding_length', 'block_count', 'attenti
 const LLAMA_KEYS = ['feed_forward_length', 'attention.layer_norm_rms_epsilon'];
 const TOKENIZER_KEYS = ['tokenizer.ggml.model', 'tokenizer.ggml.tokens'];
 
-const FIRST_READ_BYTES = 1 << 20;
-
 /**
  * Checks a GGUF model file before node-llama-cpp sees it: it exists, is a GGUF v2/v3 file, has the keys the
  * loader needs, no duplicate vocabulary entries (another GGML_ASSERT), and is long enough for every tensor.
@@ -46,7 +45,7 @@ export async function checkGgufModel(path: string, options: GgufCheckOptions = {
 
   let header: GgufHeader;
   try {
-    header = await readHeader(path, fileBytes);
+    header = readHeader(path);
   } catch (e) {
     if (e instanceof GgufFormatError) throw corrupt(e.reason);
     throw e;
@@ -91,23 +90,13 @@ async function fileSize(path: string): Promise<number | undefined> {
   }
 }
 
-/** Reads just enough of the file for the header; real vocabularies make headers of several megabytes. */
-async function readHeader(path: string, fileBytes: number): Promise<GgufHeader> {
-  const file = await open(path, 'r');
+/** Reads the header through a small window; real vocabularies make headers of several megabytes. */
+function readHeader(path: string): GgufHeader {
+  const reader = BinaryReader.open(path);
   try {
-    let want = Math.min(FIRST_READ_BYTES, fileBytes);
-    for (;;) {
-      const buf = Buffer.alloc(want);
-      const { bytesRead } = await file.read(buf, 0, want, 0);
-      try {
-        return parseGgufHeader(buf.subarray(0, bytesRead), fileBytes);
-      } catch (e) {
-        if (!(e instanceof GgufNeedMoreBytes)) throw e;
-        want = Math.min(fileBytes, Math.max(e.needed, want * 4));
-      }
-    }
+    return readGgufHeader(reader);
   } finally {
-    await file.close();
+    reader.close();
   }
 }
 

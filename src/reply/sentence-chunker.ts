@@ -9,11 +9,18 @@ export interface SentenceChunkerOptions {
   firstClauseMinWords: number;
   /** Locale for sentence boundaries (Intl.Segmenter). Default: 'en'. */
   locale: string;
+  /**
+   * Words ending in a period that do not end a sentence (compared without case). Intl.Segmenter splits after
+   * "Dr." in "Dr. Smith", which would be voiced as two pieces with a pause between. Default: English titles
+   * and Latin abbreviations (mr. mrs. ms. dr. prof. st. mt. jr. sr. vs. e.g. i.e.).
+   */
+  abbreviations: readonly string[];
 }
 
 export const defaultSentenceChunkerOptions: Readonly<SentenceChunkerOptions> = Object.freeze({
   firstClauseMinWords: 5,
   locale: 'en',
+  abbreviations: Object.freeze(['mr.', 'mrs.', 'ms.', 'dr.', 'prof.', 'st.', 'mt.', 'jr.', 'sr.', 'vs.', 'e.g.', 'i.e.']),
 });
 
 const CLAUSE_BREAK = /[,;:\u2013\u2014](?=\s)/g;
@@ -25,18 +32,20 @@ const CLAUSE_BREAK = /[,;:\u2013\u2014](?=\s)/g;
 export class SentenceChunker {
   private readonly options: SentenceChunkerOptions;
   private readonly segmenter: Intl.Segmenter;
+  private readonly abbreviations: ReadonlySet<string>;
   private buffer = '';
   private emitted = 0;
 
   constructor(options: Partial<SentenceChunkerOptions> = {}) {
     this.options = withDefaults(defaultSentenceChunkerOptions, options);
     this.segmenter = new Intl.Segmenter(this.options.locale, { granularity: 'sentence' });
+    this.abbreviations = new Set(this.options.abbreviations.map((a) => a.toLowerCase()));
   }
 
   push(delta: string): string[] {
     this.buffer += delta;
     const out: string[] = [];
-    const segments = [...this.segmenter.segment(this.buffer)].map((s) => s.segment);
+    const segments = this.sentences(this.buffer);
     if (segments.length > 1) {
       for (const s of segments.slice(0, -1)) this.take(s, out);
       this.buffer = segments[segments.length - 1];
@@ -48,9 +57,25 @@ export class SentenceChunker {
   /** The rest of the text, at the end of the reply. */
   flush(): string[] {
     const out: string[] = [];
-    for (const s of this.segmenter.segment(this.buffer)) this.take(s.segment, out);
+    for (const s of this.sentences(this.buffer)) this.take(s, out);
     this.buffer = '';
     return out;
+  }
+
+  /** The segmenter's sentences, with a piece that ends in an abbreviation joined to the one after it. */
+  private sentences(text: string): string[] {
+    const out: string[] = [];
+    for (const { segment } of this.segmenter.segment(text)) {
+      const last = out.at(-1);
+      if (last !== undefined && this.endsWithAbbreviation(last)) out[out.length - 1] = last + segment;
+      else out.push(segment);
+    }
+    return out;
+  }
+
+  private endsWithAbbreviation(sentence: string): boolean {
+    const lastWord = sentence.trimEnd().split(/\s+/).at(-1);
+    return lastWord !== undefined && this.abbreviations.has(lastWord.toLowerCase());
   }
 
   private takeFirstClause(out: string[]): void {

@@ -1,6 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { EarshotError, fetchHint } from '../errors.js';
+import { BinaryReadError, BinaryReader } from '../util/binary-reader.js';
 import { ggmlBlockSize, ggmlTensorBytes } from '../util/ggml-tensor-types.js';
 
 /** The "ggml" magic of whisper.cpp's legacy model format, read as a little-endian uint32. */
@@ -44,51 +44,13 @@ const LIMITS = { vocab: 1_000_000, ctx: 65_536, state: 65_536, heads: 1_024, lay
 
 class Corrupt extends Error {}
 
-/** Sequential little-endian reads over a file descriptor, through a small buffer, with bounds checks. */
-class FileCursor {
-  private buf = Buffer.alloc(64 * 1024);
-  private bufStart = 0;
-  private bufLen = 0;
-  pos = 0;
-
-  constructor(
-    private readonly fd: number,
-    readonly size: number,
-  ) {}
-
-  private ensure(n: number, what: string): void {
-    if (this.pos + n > this.size) throw new Corrupt(`file ends inside ${what}`);
-    if (this.pos >= this.bufStart && this.pos + n <= this.bufStart + this.bufLen) return;
-    if (n > this.buf.length) this.buf = Buffer.alloc(n);
-    this.bufStart = this.pos;
-    this.bufLen = readSync(this.fd, this.buf, 0, Math.min(this.buf.length, this.size - this.pos), this.pos);
-    if (this.bufLen < n) throw new Corrupt(`file ends inside ${what}`);
-  }
-
-  int32(what: string): number {
-    this.ensure(4, what);
-    const v = this.buf.readInt32LE(this.pos - this.bufStart);
-    this.pos += 4;
-    return v;
-  }
-
-  uint32(what: string): number {
-    this.ensure(4, what);
-    const v = this.buf.readUInt32LE(this.pos - this.bufStart);
-    this.pos += 4;
-    return v;
-  }
-
-  bytes(n: number, what: string): Buffer {
-    this.ensure(n, what);
-    const off = this.pos - this.bufStart;
-    this.pos += n;
-    return Buffer.from(this.buf.subarray(off, off + n));
-  }
-
-  skip(n: number, what: string): void {
-    if (this.pos + n > this.size) throw new Corrupt(`file ends inside ${what} (needs ${this.pos + n} bytes, has ${this.size})`);
-    this.pos += n;
+/** Runs `read` and reports a read past the end of the file as the part of the model it was reading. */
+function within<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof BinaryReadError) throw new Corrupt(`file ends inside ${what} (${e.message})`);
+    throw e;
   }
 }
 
@@ -97,19 +59,19 @@ function inRange(value: number, min: number, max: number, what: string): number 
   return value;
 }
 
-function readHparams(c: FileCursor): WhisperHparams {
+function readHparams(r: BinaryReader): WhisperHparams {
   const h: WhisperHparams = {
-    nVocab: inRange(c.int32('hparams'), 1, LIMITS.vocab, 'n_vocab'),
-    nAudioCtx: inRange(c.int32('hparams'), 1, LIMITS.ctx, 'n_audio_ctx'),
-    nAudioState: inRange(c.int32('hparams'), 1, LIMITS.state, 'n_audio_state'),
-    nAudioHead: inRange(c.int32('hparams'), 1, LIMITS.heads, 'n_audio_head'),
-    nAudioLayer: inRange(c.int32('hparams'), 1, LIMITS.layers, 'n_audio_layer'),
-    nTextCtx: inRange(c.int32('hparams'), 1, LIMITS.ctx, 'n_text_ctx'),
-    nTextState: inRange(c.int32('hparams'), 1, LIMITS.state, 'n_text_state'),
-    nTextHead: inRange(c.int32('hparams'), 1, LIMITS.heads, 'n_text_head'),
-    nTextLayer: inRange(c.int32('hparams'), 1, LIMITS.layers, 'n_text_layer'),
-    nMels: inRange(c.int32('hparams'), 1, LIMITS.mels, 'n_mels'),
-    ftype: inRange(c.int32('hparams'), 0, 100 * QNT_VERSION_FACTOR, 'ftype'),
+    nVocab: inRange(r.i32(), 1, LIMITS.vocab, 'n_vocab'),
+    nAudioCtx: inRange(r.i32(), 1, LIMITS.ctx, 'n_audio_ctx'),
+    nAudioState: inRange(r.i32(), 1, LIMITS.state, 'n_audio_state'),
+    nAudioHead: inRange(r.i32(), 1, LIMITS.heads, 'n_audio_head'),
+    nAudioLayer: inRange(r.i32(), 1, LIMITS.layers, 'n_audio_layer'),
+    nTextCtx: inRange(r.i32(), 1, LIMITS.ctx, 'n_text_ctx'),
+    nTextState: inRange(r.i32(), 1, LIMITS.state, 'n_text_state'),
+    nTextHead: inRange(r.i32(), 1, LIMITS.heads, 'n_text_head'),
+    nTextLayer: inRange(r.i32(), 1, LIMITS.layers, 'n_text_layer'),
+    nMels: inRange(r.i32(), 1, LIMITS.mels, 'n_mels'),
+    ftype: inRange(r.i32(), 0, 100 * QNT_VERSION_FACTOR, 'ftype'),
   };
   if (h.nTextState !== h.nAudioState) throw new Corrupt(`n_text_state ${h.nTextState} != n_audio_state ${h.nAudioState}`);
   if (h.nAudioState % h.nAudioHead !== 0 || h.nTextState % h.nTextHead !== 0) {
@@ -123,25 +85,23 @@ function expectedTensorCount(h: WhisperHparams): number {
   return 7 + 15 * h.nAudioLayer + 4 + 24 * h.nTextLayer;
 }
 
-function walkTensors(c: FileCursor): number {
+function walkTensors(r: BinaryReader): number {
   const seen = new Set<string>();
-  while (c.pos < c.size) {
+  while (r.pos < r.size) {
     const at = seen.size;
-    const nDims = c.int32(`tensor #${at} header`);
-    const nameLen = c.int32(`tensor #${at} header`);
-    const ttype = c.int32(`tensor #${at} header`);
+    const [nDims, nameLen, ttype] = within(`tensor #${at} header`, () => [r.i32(), r.i32(), r.i32()]);
     inRange(nDims, 1, 4, `tensor #${at} n_dims`);
     inRange(nameLen, 1, 256, `tensor #${at} name length`);
     const blockSize = ggmlBlockSize(ttype);
     if (blockSize === undefined) throw new Corrupt(`tensor #${at} has unknown type ${ttype}`);
     const ne: number[] = [];
-    for (let i = 0; i < nDims; i++) ne.push(inRange(c.int32(`tensor #${at} shape`), 1, 1 << 30, `tensor #${at} ne[${i}]`));
-    const name = c.bytes(nameLen, `tensor #${at} name`).toString('latin1');
+    for (let i = 0; i < nDims; i++) ne.push(inRange(within(`tensor #${at} shape`, () => r.i32()), 1, 1 << 30, `tensor #${at} ne[${i}]`));
+    const name = within(`tensor #${at} name`, () => r.bytes(nameLen)).toString('latin1');
     if (!/^(encoder|decoder)\.[\w.]+$/.test(name)) throw new Corrupt(`tensor #${at} has an invalid name`);
     if (seen.has(name)) throw new Corrupt(`tensor ${name} appears twice`);
     seen.add(name);
     if (ne[0] % blockSize !== 0) throw new Corrupt(`tensor ${name} row of ${ne[0]} is not a whole number of type-${ttype} blocks`);
-    c.skip(Number(ggmlTensorBytes(ttype, ne.map(BigInt))), `the data of tensor ${name}`);
+    within(`the data of tensor ${name}`, () => r.skip(Number(ggmlTensorBytes(ttype, ne.map(BigInt)))));
   }
   return seen.size;
 }
@@ -161,42 +121,40 @@ export function whisperModelName(path: string): string | undefined {
  */
 export function checkWhisperModel(path: string, options: CheckWhisperModelOptions = {}): WhisperModelInfo {
   const hint = fetchHint('stt', options.modelName ?? whisperModelName(path));
-  let fd: number;
+  let r: BinaryReader;
   try {
-    fd = openSync(path, 'r');
+    r = BinaryReader.open(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new EarshotError('MODEL_MISSING', `whisper model not found: ${path}; run ${hint}`);
+    if (code === 'EISDIR') throw new EarshotError('MODEL_MISSING', `whisper model ${path} is not a file; run ${hint}`);
     throw new EarshotError('MODEL_MISSING', `cannot read whisper model ${path} (${code ?? String(e)}); check the path or run ${hint}`);
   }
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new EarshotError('MODEL_MISSING', `whisper model ${path} is not a file; run ${hint}`);
-    const c = new FileCursor(fd, st.size);
-    const magic = c.uint32('the magic number');
+    const magic = within('the magic number', () => r.u32());
     if (magic !== GGML_MAGIC) throw new Corrupt(`not a whisper.cpp ggml model (magic 0x${magic.toString(16)})`);
-    const hparams = readHparams(c);
+    const hparams = within('hparams', () => readHparams(r));
 
-    const nMel = inRange(c.int32('mel filters'), 1, LIMITS.mels, 'mel filter count');
-    const nFft = inRange(c.int32('mel filters'), 1, LIMITS.fft, 'mel filter length');
-    c.skip(nMel * nFft * 4, 'the mel filters');
+    const [nMelRaw, nFftRaw] = within('mel filters', () => [r.i32(), r.i32()]);
+    const nMel = inRange(nMelRaw, 1, LIMITS.mels, 'mel filter count');
+    const nFft = inRange(nFftRaw, 1, LIMITS.fft, 'mel filter length');
+    within('the mel filters', () => r.skip(nMel * nFft * 4));
 
-    const vocabSize = inRange(c.int32('vocabulary'), 0, hparams.nVocab, 'vocabulary size');
-    for (let i = 0; i < vocabSize; i++) {
-      const len = inRange(c.uint32('vocabulary'), 0, LIMITS.tokenBytes, `token #${i} length`);
-      c.skip(len, 'the vocabulary');
-    }
+    const vocabSize = inRange(within('vocabulary', () => r.i32()), 0, hparams.nVocab, 'vocabulary size');
+    within('the vocabulary', () => {
+      for (let i = 0; i < vocabSize; i++) r.skip(inRange(r.u32(), 0, LIMITS.tokenBytes, `token #${i} length`));
+    });
 
-    const tensorCount = walkTensors(c);
+    const tensorCount = walkTensors(r);
     const expected = expectedTensorCount(hparams);
     if (tensorCount !== expected) throw new Corrupt(`holds ${tensorCount} tensors, a model of this shape needs ${expected}`);
-    return { path, sizeBytes: st.size, hparams, vocabSize, tensorCount, multilingual: hparams.nVocab >= 51865 };
+    return { path, sizeBytes: r.size, hparams, vocabSize, tensorCount, multilingual: hparams.nVocab >= 51865 };
   } catch (e) {
     if (e instanceof Corrupt) {
       throw new EarshotError('MODEL_CORRUPT', `whisper model ${path} is corrupt or truncated (${e.message}); re-download it: ${hint}`);
     }
     throw e;
   } finally {
-    closeSync(fd);
+    r.close();
   }
 }

@@ -113,9 +113,11 @@ export class Endpointer {
       }
     } else if (this.state === 'speech') {
       const silentMs = this.ms(frameEnd - this.lastSpeechEnd);
-      const lengthMs = this.ms(frameEnd - this.startSample);
+      // Only speech that goes on past the limit is cut; speech that stopped before it ends by silence as usual.
+      const stillSpeaking = this.lastSpeechEnd === frameEnd;
+      const tooLong = stillSpeaking && this.ms(frameEnd - this.startSample) >= o.maxUtteranceMs;
       const endSilence = this.endSilenceOverride ?? o.endSilenceMs;
-      if (silentMs >= endSilence || lengthMs >= o.maxUtteranceMs) events.push(this.close(silentMs < endSilence));
+      if (silentMs >= endSilence || tooLong) events.push(this.close(silentMs < endSilence));
     }
     return events;
   }
