@@ -76,6 +76,7 @@ export interface SpeculationCheck {
 export interface RealShapesReport {
   machine: { cores: number; memoryGb: number; node: string; loadAverageStart: number[]; loadAverageEnd: number[] };
   turns: number;
+  sttWindow: 'full' | 'fit';
   speculationChecks: SpeculationCheck[];
   /** whisper's compute on one question per model and weight type: full 30 s window / fitted window, ms. */
   sttWindowsMs: Record<string, { full: number; fit: number }>;
@@ -171,7 +172,13 @@ async function sttWindows(modelPath: string, threads: number, audio: Float32Arra
   return out;
 }
 
-export async function benchRealShapes(options: { presets: string[]; turns: number; log: (line: string) => void }): Promise<RealShapesReport> {
+export async function benchRealShapes(options: {
+  presets: string[];
+  turns: number;
+  /** whisper's window in the conversations: 'full' (the presets' default) or 'fit'. */
+  sttWindow: 'full' | 'fit';
+  log: (line: string) => void;
+}): Promise<RealShapesReport> {
   const loadAverageStart = loadavg().map((v) => Math.round(v * 100) / 100);
   const questions = await Promise.all(QUESTIONS.slice(0, Math.max(5, options.turns)).map((q) => trimmedSpeech(q)));
   while (questions.length < options.turns) questions.push(questions[questions.length % QUESTIONS.length]);
@@ -179,6 +186,7 @@ export async function benchRealShapes(options: { presets: string[]; turns: numbe
   const report: RealShapesReport = {
     machine: { cores: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageStart, loadAverageEnd: [] },
     turns: options.turns,
+    sttWindow: options.sttWindow,
     speculationChecks: [],
     sttWindowsMs: {},
     presets: {},
@@ -199,7 +207,10 @@ export async function benchRealShapes(options: { presets: string[]; turns: numbe
       continue;
     }
     const files = await modelFiles(preset);
-    options.log(`${preset}: ${PRESETS[preset].stt} + Llama 3.2 ${PRESETS[preset].llm} Q4_K_M shape + Piper medium compute, ${options.turns} turns per run`);
+    options.log(
+      `${preset}: ${PRESETS[preset].stt} (${options.sttWindow} window) + Llama 3.2 ${PRESETS[preset].llm} Q4_K_M shape + ` +
+        `Piper medium compute, ${options.turns} turns per run`,
+    );
     const sttVariantsMs = await sttVariants(PRESETS[preset].stt, threads.stt, questions[Math.min(4, questions.length - 1)]);
     const sttWindowMs = sttVariantsMs[PRESETS[preset].stt];
     Object.assign(report.sttWindowsMs, sttVariantsMs);
@@ -207,7 +218,7 @@ export async function benchRealShapes(options: { presets: string[]; turns: numbe
     if (options.turns === 0) continue;
     const shared = {
       vad: await loadSileroVad(),
-      stt: await loadWhisperEngine({ modelPath: files.stt, threads: threads.stt }),
+      stt: await loadWhisperEngine({ modelPath: files.stt, threads: threads.stt, audioContext: options.sttWindow }),
       tts: await loadPiperTts({ voiceDir: files.voice, espeakDataDir: SYSTEM_ESPEAK_DATA, threads: threads.tts }),
     };
     // One LLM engine per set-up (the weights are mapped once): each keeps the prompt cache of its own conversation.

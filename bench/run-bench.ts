@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import { benchRealShapes, realShapesTable, writeReport } from './real-shapes.js';
 
 const USAGE = `npm run bench [-- vad|stt|llm|tts|pipeline ...]      each engine with the small generated shapes
-npm run bench -- --shapes real [--json FILE] [--presets tiny,small] [--turns 10]   (--turns 0: whisper only)
+npm run bench -- --shapes real [--json FILE] [--presets tiny,small] [--turns 10] [--stt-window full|fit]
+    (--turns 0: whisper's windows only)
     a live scripted conversation per preset with models of real size (generated once into .cache/bench/real):
     end of speech to first audio with and without speculation and with a turn model, per-stage compute,
     prefill tokens per turn, the listener's lag behind the microphone, whisper's full and fitted window for the
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       presets: { type: 'string', default: 'tiny,small' },
       turns: { type: 'string', default: '10' },
+      'stt-window': { type: 'string', default: 'full' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -36,7 +38,9 @@ async function main(): Promise<void> {
   if (values.shapes === 'real') {
     const turns = Number(values.turns);
     if (!Number.isInteger(turns) || turns < 0) throw new Error(`--turns must be a whole number (0: whisper's windows only), got ${values.turns}`);
-    const report = await benchRealShapes({ presets: values.presets.split(','), turns, log: (line) => console.log(line) });
+    const sttWindow = values['stt-window'];
+    if (sttWindow !== 'full' && sttWindow !== 'fit') throw new Error(`--stt-window must be 'full' or 'fit', got '${sttWindow}'`);
+    const report = await benchRealShapes({ presets: values.presets.split(','), turns, sttWindow, log: (line) => console.log(line) });
     console.log(realShapesTable(report));
     if (values.json) await writeReport(values.json, report);
     return;
