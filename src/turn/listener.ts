@@ -71,6 +71,8 @@ export class Listener {
   private inputResamplers = new Map<number, Promise<StreamResampler>>();
   private playedResamplers = new Map<number, Promise<StreamResampler>>();
   private stopped = false;
+  /** Blocks pushed and not yet heard: more than one means the ears are working through a backlog (a file). */
+  private queuedBlocks = 0;
 
   constructor(
     private readonly vad: VadEngine,
@@ -101,7 +103,11 @@ export class Listener {
   /** Queues microphone audio (mono float32 at `sampleRate`) that arrived at `arrivedAt` (performance.now()). */
   push(block: Float32Array, sampleRate: number, arrivedAt: number): void {
     this.stopped = false;
-    this.frames.run(() => this.consume(block, sampleRate, arrivedAt)).catch((e: unknown) => this.onError(e as Error));
+    this.queuedBlocks++;
+    this.frames
+      .run(() => this.consume(block, sampleRate, arrivedAt))
+      .catch((e: unknown) => this.onError(e as Error))
+      .finally(() => this.queuedBlocks--);
   }
 
   /** Reply audio as it reached the listener: the echo gate's reference. */
@@ -118,7 +124,7 @@ export class Listener {
     const silence = new Float32Array(this.vad.frameSamples);
     const endSilence = this.endpointing.endSilenceMs;
     for (let t = 0; t <= endSilence + 64 && this.endpointer.inSpeech; t += samplesToMs(silence.length)) {
-      await this.hear(silence, performance.now());
+      await this.hear(silence, performance.now(), false);
     }
   }
 
@@ -152,12 +158,16 @@ export class Listener {
       if (this.stopped) return;
       // The block's last sample arrived at arrivedAt; earlier frames of it arrived correspondingly earlier.
       const endAt = arrivedAt - samplesToMs(joined.length - offset - n);
-      await this.hear(joined.slice(offset, offset + n), endAt);
+      // Live: the newest audio, nothing queued behind it, heard within two frames of its arrival.
+      const newest = this.queuedBlocks <= 1 && joined.length - offset - n < 2 * n;
+      const live = newest && Math.max(endAt, performance.now()) - endAt < 2 * samplesToMs(n);
+      await this.hear(joined.slice(offset, offset + n), endAt, live);
     }
     this.carry = joined.slice(offset);
   }
 
-  private async hear(raw: Float32Array, endAt: number): Promise<void> {
+  /** `live`: the frame is heard as it arrives, not from a backlog (see PauseCheckpoints.afterFrame). */
+  private async hear(raw: Float32Array, endAt: number, live: boolean): Promise<void> {
     // In real time a frame is processed as it arrives; fed from a file, frames queue up, and that backlog
     // is not latency a live user would feel — so the lag counts from when this frame's turn came.
     const startedAt = Math.max(endAt, performance.now());
@@ -173,8 +183,6 @@ export class Listener {
     }
     const p = await this.vad.process(frame);
     const events = this.endpointer.push(frame, userPossible ? p : 0);
-    // A frame handled within two frames of its arrival is live; an older one is part of a backlog (a file).
-    const live = startedAt - endAt < 2 * samplesToMs(raw.length);
     for (const c of await this.checkpoints.afterFrame(this.endpointer, live)) {
       if (c.type === 'complete') events.push(...this.endpointer.endNow());
       else if (c.type === 'resumed') this.hooks.resumed?.();

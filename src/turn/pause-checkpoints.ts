@@ -50,7 +50,8 @@ export class PauseCheckpoints {
    * Called after every frame the endpointer heard inside an utterance. `live` frames arrive in real time: the
    * model then runs beside the ears, and its verdict applies at the first frame after it is known, so the ears
    * never wait for it. Frames that are behind real time (a file, a backlog) wait for the verdict, so a file
-   * gives the same turns on any machine.
+   * gives the same turns on any machine; and they report no pause, because work started ahead of the end of
+   * the turn buys nothing when the end of the turn is already in the queue.
    */
   async afterFrame(endpointer: Endpointer, live = false): Promise<CheckpointEvent[]> {
     const events: CheckpointEvent[] = [];
@@ -67,7 +68,7 @@ export class PauseCheckpoints {
       events.push({ type: 'resumed' });
     }
     const { pauseAfterMs, turnEnd } = this.options;
-    if (pauseAfterMs !== undefined && silentMs >= pauseAfterMs && this.reportedPauseAt === undefined && silentMs > 0) {
+    if (live && pauseAfterMs !== undefined && silentMs >= pauseAfterMs && this.reportedPauseAt === undefined && silentMs > 0) {
       this.reportedPauseAt = speechEnd;
       const snapshot = { audio: endpointer.utteranceSoFar(), startSample: endpointer.utteranceStartSample, endSample: speechEnd, silentMs };
       events.push({ type: 'pause', snapshot });

@@ -20,11 +20,11 @@ function scripted(answers: (number | Error)[]): TurnEndModel & { calls: number }
 }
 
 /** Feeds `ms` of frames at speech probability `p`; returns what the endpointer and check points said. */
-async function feed(e: Endpointer, c: PauseCheckpoints, ms: number, p: number) {
+async function feed(e: Endpointer, c: PauseCheckpoints, ms: number, p: number, live = false) {
   const out: { endpoint: string[]; checkpoint: CheckpointEvent['type'][]; atMs: number[] } = { endpoint: [], checkpoint: [], atMs: [] };
   for (let t = 0; t < ms; t += 32) {
     const events = e.push(new Float32Array(FRAME), p);
-    for (const cp of await c.afterFrame(e)) {
+    for (const cp of await c.afterFrame(e, live)) {
       out.checkpoint.push(cp.type);
       out.atMs.push(e.silentMs);
       if (cp.type === 'complete') events.push(...e.endNow());
@@ -35,17 +35,26 @@ async function feed(e: Endpointer, c: PauseCheckpoints, ms: number, p: number) {
 }
 
 describe('pause check points', () => {
-  it('reports a pause once at 200 ms, and "resumed" when speech comes back', async () => {
+  it('live, reports a pause once at 200 ms, and "resumed" when speech comes back', async () => {
     const e = new Endpointer();
     const c = new PauseCheckpoints({ pauseAfterMs: 200, turnEnd: { ...defaultTurnEndOptions, mode: 'silence' } }, undefined, () => {});
-    expect((await feed(e, c, 640, 0.9)).endpoint).toEqual(['speech-start']);
-    const pause = await feed(e, c, 320, 0.1);
+    expect((await feed(e, c, 640, 0.9, true)).endpoint).toEqual(['speech-start']);
+    const pause = await feed(e, c, 320, 0.1, true);
     expect(pause.checkpoint).toEqual(['pause']);
     expect(pause.atMs[0]).toBeGreaterThanOrEqual(200);
     expect(pause.atMs[0]).toBeLessThan(232);
-    expect((await feed(e, c, 96, 0.9)).checkpoint).toEqual(['resumed']);
-    const end = await feed(e, c, 640, 0.1);
+    expect((await feed(e, c, 96, 0.9, true)).checkpoint).toEqual(['resumed']);
+    const end = await feed(e, c, 640, 0.1, true);
     expect(end.checkpoint).toEqual(['pause']);
+    expect(end.endpoint).toEqual(['speech-end']);
+  });
+
+  it('behind real time (a file), reports no pause: the end of the turn is already in the queue', async () => {
+    const e = new Endpointer();
+    const c = new PauseCheckpoints({ pauseAfterMs: 200, turnEnd: { ...defaultTurnEndOptions, mode: 'silence' } }, undefined, () => {});
+    await feed(e, c, 640, 0.9);
+    const end = await feed(e, c, 640, 0.1);
+    expect(end.checkpoint).toEqual([]);
     expect(end.endpoint).toEqual(['speech-end']);
   });
 
