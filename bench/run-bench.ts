@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { writeScriptedWhisperModel } from '../test/fixtures/models/whisper-ggml.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { benchLlm } from './llm.js';
+import { benchMasking } from './masking.js';
+import { benchPartialStt } from './partial-stt.js';
 import { benchPipeline } from './pipeline.js';
 import { benchStt, ensureElevenSecondClip } from './stt.js';
 import { benchTts } from './tts.js';
@@ -71,6 +73,16 @@ async function main(): Promise<void> {
         `${s.ratioVsCompute.toFixed(2)}x compute (target <= 1.3x)`,
     );
   }
+  if (want('partial')) {
+    const modelPath = join(cache, 'whisper-scripted-tiny.en.bin');
+    await writeScriptedWhisperModel({ path: modelPath, script: 'What is the capital of France?', shape: 'tiny.en' });
+    for (const p of await benchPartialStt({ modelPath, wavPath: clip, seconds: [2, 5] })) {
+      console.log(
+        `PART  partial transcript, tiny.en shape, ${p.audioSeconds} s of speech: short window ${p.shortWindowMs.toFixed(0)} ms · ` +
+          `whole window (a final transcript) ${p.wholeWindowMs.toFixed(0)} ms · ratio ${(p.shortWindowMs / p.wholeWindowMs).toFixed(2)}x`,
+      );
+    }
+  }
   if (want('llm')) {
     // The agent's default gives the LLM one core fewer than the machine has; all cores is the reference.
     const cores = availableParallelism();
@@ -91,6 +103,15 @@ async function main(): Promise<void> {
     console.log(
       `PIPE  end of speech to first audio ${p.firstAudioMs.toFixed(0)} ms with generated models · endpointer lag ` +
         `${p.endpointLagMs.toFixed(1)} ms past the 500 ms silence · pipeline overhead ${p.overheadMs.toFixed(1)} ms (target <= 30 ms)`,
+    );
+  }
+  if (want('masking')) {
+    const m = await benchMasking();
+    const s = m.firstSoundMs;
+    console.log(
+      `MASK  tool taking ${m.toolMs} ms: end of speech to first sound — unmasked ${s.off.toFixed(0)} ms · earcon ` +
+        `${s.earcon.toFixed(0)} ms (${(s.earcon / s.off).toFixed(2)}x) · phrase ${s.phrase.toFixed(0)} ms (${(s.phrase / s.off).toFixed(2)}x); ` +
+        `the reply itself at ${m.replyFirstAudioMs.toFixed(0)} ms`,
     );
   }
 }

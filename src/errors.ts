@@ -11,6 +11,8 @@ export type EarshotErrorCode =
   /** A native addon that is built at install time is missing or does not load (fix: npm run build:native). */
   | 'NATIVE_MISSING'
   | 'DOWNLOAD_FAILED'
+  /** A write ran out of room (no space left, a quota). */
+  | 'DISK_FULL'
   | 'VERIFY_FAILED'
   | 'ABORTED';
 

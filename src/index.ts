@@ -14,6 +14,7 @@ export type { TurnMetrics, TurnStageTimes, TurnCompute } from './agent/turn-metr
 export type { TranscriptFilterOptions } from './turn/transcript-filter.js';
 export { defaultTranscriptFilterOptions } from './turn/transcript-filter.js';
 export type { EndpointingOptions } from './turn/endpointing-options.js';
+export { defaultPartialTranscriptOptions, type PartialTranscriptOptions } from './turn/partial-transcript-options.js';
 export { defaultEndpointingOptions } from './turn/endpointing-options.js';
 export type { SentenceChunkerOptions } from './reply/sentence-chunker.js';
 export { defaultSentenceChunkerOptions } from './reply/sentence-chunker.js';
@@ -26,3 +27,16 @@ export type { LlmEngine, ChatTurn, GenerateOptions, GenerateResult } from './llm
 export type { TtsEngine, SynthesizeOptions } from './tts/tts-engine.js';
 export type { VadEngine } from './vad/vad-engine.js';
 export { EarshotError, isEarshotError, type EarshotErrorCode } from './errors.js';
+export { defineTool, type Tool, type ToolContext, type SpokenToolResult, type JsonSchema } from './tools/tool.js';
+export { defaultToolCallOptions, type ToolCallOptions } from './tools/tool-call-options.js';
+export { loadToolsModule } from './tools/load-tools-module.js';
+export type { ToolCallStatus } from './tools/run-tool-call.js';
+export type { ToolCallRecord } from './tools/turn-tool-calls.js';
+export { defaultLatencyMaskOptions, type LatencyMaskOptions, type MaskMode } from './reply/latency-mask-options.js';
+export type { MaskRecord } from './reply/latency-mask.js';
+export type { SessionMetrics, Spread, ToolSummary } from './agent/session-metrics.js';
+export type { CpuMs } from './agent/engine-cpu-meter.js';
+export { loadEngines, type LoadedEngines, type EngineRole } from './agent/load-engines.js';
+export { VoiceServer, type VoiceServerInit, type VoiceServerEvents } from './server/voice-server.js';
+export { defaultServeOptions, type ServeOptions } from './server/serve-options.js';
+export { PROTOCOL_VERSION, SUBPROTOCOL, type ClientMessage, type ServerMessage, type ListenMode } from './server/protocol.js';

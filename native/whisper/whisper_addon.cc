@@ -43,7 +43,7 @@ struct TranscribeParams {
   std::string language;
   int threads = 1;
   bool temperature_fallback = true;
-  // Encoder frames (20 ms each); 0 keeps the model's full 30 s window.
+  // Encoder positions to compute (50 per second of audio); 0 = the model's whole 30 s window.
   int audio_ctx = 0;
 };
 
@@ -166,7 +166,8 @@ class TranscribeWorker : public Napi::AsyncWorker {
     wp.print_realtime = false;
     wp.print_timestamps = false;
     if (!params_.temperature_fallback) wp.temperature_inc = 0.0f;
-    wp.audio_ctx = params_.audio_ctx;
+    // Beyond the model's window the positional embedding runs out: whisper.cpp does not clamp it itself.
+    if (params_.audio_ctx > 0) wp.audio_ctx = std::min(params_.audio_ctx, whisper_model_n_audio_ctx(ctx));
     // The encoder is one uninterruptible graph; whisper.cpp consults these between windows and decoder steps.
     wp.encoder_begin_callback = [](whisper_context*, whisper_state*, void* data) {
       return !static_cast<std::atomic<bool>*>(data)->load();
@@ -258,10 +259,8 @@ Napi::Value WhisperContext::Transcribe(const Napi::CallbackInfo& info) {
   Napi::Value threads = options.Get("threads");
   params.threads = threads.IsNumber() ? std::max(1, threads.As<Napi::Number>().Int32Value()) : 1;
   params.temperature_fallback = BoolOption(options, "temperatureFallback", true);
-  Napi::Value audio_ctx = options.Get("audioContext");
-  if (audio_ctx.IsNumber()) {
-    params.audio_ctx = std::clamp(audio_ctx.As<Napi::Number>().Int32Value(), 0, whisper_n_audio_ctx(ctx_));
-  }
+  Napi::Value audio_ctx = options.Get("audioCtx");
+  params.audio_ctx = audio_ctx.IsNumber() ? std::max(0, audio_ctx.As<Napi::Number>().Int32Value()) : 0;
 
   std::vector<float> samples(array.Data(), array.Data() + array.ElementLength());
   abort_.store(false);

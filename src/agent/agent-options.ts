@@ -7,8 +7,13 @@ import type { TtsEngine } from '../tts/tts-engine.js';
 import { defaultEchoGateOptions, type EchoGateOptions } from '../turn/echo-gate-options.js';
 import { defaultEndpointingOptions, type EndpointingOptions } from '../turn/endpointing-options.js';
 import { defaultInterruptionOptions, type InterruptionOptions } from '../turn/interruption-options.js';
+import { defaultPartialTranscriptOptions, type PartialTranscriptOptions } from '../turn/partial-transcript-options.js';
 import { defaultTranscriptFilterOptions, type TranscriptFilterOptions } from '../turn/transcript-filter.js';
 import type { VadEngine } from '../vad/vad-engine.js';
+import { defaultLatencyMaskOptions, type LatencyMaskOptions } from '../reply/latency-mask-options.js';
+import type { Tool } from '../tools/tool.js';
+import { defaultToolCallOptions, type ToolCallOptions } from '../tools/tool-call-options.js';
+import { ToolRegistry } from '../tools/tool-registry.js';
 import { withDefaults } from '../util/with-defaults.js';
 import { defaultTurnEndOptions, type TurnEndOptions } from '../turn/turn-end-options.js';
 import type { TurnEndModel } from '../turn/turn-end-model.js';
@@ -74,10 +79,19 @@ export interface AgentOptions {
   echoGate?: Partial<EchoGateOptions>;
   chunking?: Partial<SentenceChunkerOptions>;
   transcriptFilter?: Partial<TranscriptFilterOptions>;
+  partialTranscripts?: Partial<PartialTranscriptOptions>;
   /** Messages of history kept for the model. Default: 40. */
   maxHistoryMessages?: number;
   /** Upper bound on tokens per reply. Default: 400. */
   maxReplyTokens?: number;
+  /**
+   * Functions the model may call mid-reply (see Tool). Checked when the agent is created: a bad tool or two
+   * of one name throw EarshotError BAD_OPTION. Default: none.
+   */
+  tools?: readonly Tool[];
+  toolCalls?: Partial<ToolCallOptions>;
+  /** A filler (phrase or earcon) for a late reply or a running tool. Default: off (see LatencyMaskOptions). */
+  latencyMask?: Partial<LatencyMaskOptions>;
 }
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -97,8 +111,11 @@ export const defaultAgentOptions = Object.freeze({
   echoGate: defaultEchoGateOptions,
   chunking: defaultSentenceChunkerOptions,
   transcriptFilter: defaultTranscriptFilterOptions,
+  partialTranscripts: defaultPartialTranscriptOptions,
   maxHistoryMessages: 40,
   maxReplyTokens: DEFAULT_MAX_TOKENS,
+  toolCalls: defaultToolCallOptions,
+  latencyMask: defaultLatencyMaskOptions,
 });
 
 /** The options an agent runs with: every default filled in, threads planned for this machine. */
@@ -116,8 +133,12 @@ export interface ResolvedAgentOptions {
   echoGate: EchoGateOptions;
   chunking: SentenceChunkerOptions;
   transcriptFilter: TranscriptFilterOptions;
+  partialTranscripts: PartialTranscriptOptions;
   maxHistoryMessages: number;
   maxReplyTokens: number;
+  tools: ToolRegistry;
+  toolCalls: ToolCallOptions;
+  latencyMask: LatencyMaskOptions;
 }
 
 /** Fills in every default once, so the rest of the agent reads one resolved value instead of `?? default`. */
@@ -137,7 +158,11 @@ export function resolveAgentOptions(options: AgentOptions = {}, cores: number = 
     echoGate: withDefaults(d.echoGate, options.echoGate),
     chunking: withDefaults(d.chunking, options.chunking),
     transcriptFilter: withDefaults(d.transcriptFilter, options.transcriptFilter),
+    partialTranscripts: withDefaults(d.partialTranscripts, options.partialTranscripts),
     maxHistoryMessages: options.maxHistoryMessages ?? d.maxHistoryMessages,
     maxReplyTokens: options.maxReplyTokens ?? d.maxReplyTokens,
+    tools: new ToolRegistry(options.tools),
+    toolCalls: withDefaults(d.toolCalls, options.toolCalls),
+    latencyMask: withDefaults(d.latencyMask, options.latencyMask),
   };
 }

@@ -1,8 +1,12 @@
 import { int16ToFloat32, PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
 import { abortError, EarshotError, isAbortError } from '../errors.js';
+import { FillerBank } from '../reply/filler-bank.js';
+import { LatencyMask } from '../reply/latency-mask.js';
 import { streamReply, type ReplyCallbacks } from '../reply/reply-pipeline.js';
+import { TurnToolCalls } from '../tools/turn-tool-calls.js';
 import { BargeIn } from '../turn/barge-in.js';
 import { Listener, samplesToMs as ms, type Utterance } from '../turn/listener.js';
+import { PartialTranscriber } from '../turn/partial-transcriber.js';
 import type { PauseSnapshot } from '../turn/pause-checkpoints.js';
 import type { LagMeter } from '../turn/lag-meter.js';
 import { transcribeUtterance } from '../turn/transcribe-utterance.js';
@@ -10,6 +14,8 @@ import type { ChatTurn } from '../llm/llm-engine.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { resolveAgentOptions, type AgentEngines, type AgentOptions, type ResolvedAgentOptions } from './agent-options.js';
 import { ConversationHistory } from './conversation-history.js';
+import { cpuMsBetween, EngineCpuMeter, meterEngines } from './engine-cpu-meter.js';
+import { SessionMetricsRecorder, type SessionMetrics } from './session-metrics.js';
 import type { AgentEvents, AgentState, TurnResult } from './events.js';
 import { Speculation } from './speculation.js';
 import { Turn } from './turn.js';
@@ -29,6 +35,12 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private readonly listener: Listener;
   private readonly conversation: ConversationHistory;
   private readonly bargeIn: BargeIn;
+  private readonly cpu: EngineCpuMeter;
+  private readonly session = new SessionMetricsRecorder();
+  private readonly fillers: FillerBank;
+  /** The latency mask of the turn in progress. */
+  private mask: LatencyMask | undefined;
+  private readonly partials: PartialTranscriber;
 
   private currentState: AgentState = 'idle';
   private started = false;
@@ -49,12 +61,17 @@ export class Agent extends TypedEmitter<AgentEvents> {
   /** @param ownedEngines the engines this agent loaded and so frees on close() */
   constructor(engines: AgentEngineSet, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
     super();
-    this.engines = engines;
     this.options = resolveAgentOptions(options);
-    this.ownedEngines = ownedEngines;
     const o = this.options;
+    const t = o.threads;
+    this.cpu = new EngineCpuMeter({ vad: t.vad, stt: t.stt, llm: t.llm, tts: t.tts, tools: 1 });
+    this.engines = meterEngines(engines, this.cpu);
+    this.ownedEngines = ownedEngines;
+    this.fillers = new FillerBank(o.latencyMask.phrases, this.engines.tts);
+    this.on('metrics', (m) => this.session.addTurn(m));
+    this.on('barge-in', (e) => this.session.addBargeIn(e.action));
     this.listener = new Listener(
-      engines.vad,
+      this.engines.vad,
       {
         endpointing: o.endpointing,
         duplex: o.interruption.duplex,
@@ -84,6 +101,10 @@ export class Agent extends TypedEmitter<AgentEvents> {
       },
       (e) => this.emit('barge-in', { turn: this.turnCounter, ...e }),
     );
+    this.partials = new PartialTranscriber(engines.stt, o.partialTranscripts, { language: o.language, filter: o.transcriptFilter }, {
+      partial: (text) => this.emit('partial-transcript', { text }),
+      error: (error) => this.emit('error', { error }),
+    });
     if (o.sink) o.sink.onPlayed = (block, rate, at) => this.pushPlayedAudio(block, rate, at);
     void this.runTurns();
   }
@@ -115,6 +136,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
     if (!this.started) {
       this.engines.vad.reset();
       this.listening = new AbortController();
+      // Phrases are voiced once, ahead of the first late reply; until then the earcon stands in.
+      if (this.options.latencyMask.mode === 'phrase') void this.fillers.prepare().catch((error: Error) => this.emit('error', { error }));
     }
     this.started = true;
     this.refreshState();
@@ -125,12 +148,21 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.started = false;
     this.listening.abort();
     this.dropSpeculation();
+    this.partials.end();
     for (const t of this.queue.splice(0)) t.fail(abortError());
     this.current?.abort();
     await this.listener.stop();
     await Promise.allSettled([...this.decisions]);
     await this.idle();
     this.refreshState();
+  }
+
+  /**
+   * The session so far in numbers: every turn's record, p50/p95 of each stage, turns, interruptions, false
+   * interruptions, masked turns, tool calls and their times, and the CPU time each engine spent.
+   */
+  metrics(): SessionMetrics {
+    return this.session.snapshot(this.cpu.totalsMs());
   }
 
   /** Cuts the reply in progress now: generation, synthesis and playback all stop. */
@@ -192,6 +224,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
   }
 
   private onUtterance(u: Utterance): void {
+    this.partials.end();
     this.emit('speech-end', { startMs: ms(u.startSample), endMs: ms(u.endSample), truncated: u.truncated });
     const speculation = this.speculation;
     this.speculation = undefined;
@@ -210,7 +243,9 @@ export class Agent extends TypedEmitter<AgentEvents> {
    */
   private speculate(pause: PauseSnapshot & { endpointMs: number; declaredAt: number }): void {
     const busy = this.current || this.queue.length > 0 || this.decisions.size > 0 || this.bargeIn.pending;
-    if (!this.options.speculation.enabled || this.speculation || busy || this.unansweredQuestion !== undefined) return;
+    // Tools act on the world: a reply that may call them is never started before the turn has ended.
+    const tools = this.options.tools.size > 0;
+    if (!this.options.speculation.enabled || this.speculation || busy || tools || this.unansweredQuestion !== undefined) return;
     const o = this.options;
     this.speculation = new Speculation(pause, {
       transcribe: (audio, signal) => transcribeUtterance(this.engines.stt, audio, this.hearing(signal)),
@@ -238,6 +273,9 @@ export class Agent extends TypedEmitter<AgentEvents> {
 
   private onFrame(): void {
     if (this.listener.inSpeech && this.bargeIn.pending) this.bargeIn.onSpeech(this.listener.lastSpeechMs);
+    // Not over a reply: its LLM and TTS need the cores, and barge-in transcribes that speech whole anyway.
+    const open = this.listener.openUtterance;
+    if (open && !this.current) this.partials.heard(open);
     this.refreshState();
   }
 
@@ -327,6 +365,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
         next.fail(e);
         this.emit('error', { error: e as Error, turn: this.turnCounter });
       } finally {
+        await this.mask?.close();
+        this.mask = undefined;
         this.current = undefined;
         this.bargeIn.reset();
         this.options.sink?.resume?.();
@@ -339,9 +379,13 @@ export class Agent extends TypedEmitter<AgentEvents> {
     const { input, signal } = turn;
     turn.begin();
     const clock = turn.clock;
+    const cpuAtStart = this.cpu.totalsMs();
+    let numbered: number | undefined;
+    const prepared = await turn.prepared;
+    // A reply prepared in the pause plays at once: nothing to mask.
+    const mask = input.kind === 'say' || prepared ? undefined : (this.mask = this.latencyMask(turn, () => numbered ?? this.turnCounter + 1));
     this.setState('thinking');
     let transcript = '';
-    const prepared = await turn.prepared;
     if (prepared) {
       transcript = prepared.heard.words;
     } else if (input.kind === 'audio') {
@@ -366,6 +410,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     }
 
     const id = ++this.turnCounter;
+    numbered = id;
     if (input.kind !== 'say') {
       this.emit('transcript', { turn: id, text: transcript });
       this.conversation.addUser(transcript);
@@ -381,6 +426,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
       },
     };
     prepared?.release(callbacks);
+    const tools = input.kind !== 'say' && !prepared && o.tools.size > 0 ? this.toolCalls(turn, id, mask) : undefined;
     const result = prepared ? await prepared.reply : await streamReply({
       llm: input.kind === 'say' ? undefined : this.engines.llm,
       tts: this.engines.tts,
@@ -390,6 +436,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
       fixedText: input.kind === 'say' ? input.text : undefined,
       chunking: o.chunking,
       maxTokens: o.maxReplyTokens,
+      functions: tools && ((speak) => tools.functions(speak)),
+      beforeFirstAudio: mask && (() => mask.replyReady()),
       signal,
       clock,
       callbacks,
@@ -402,6 +450,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     }
     const turnResult: TurnResult = { turn: id, transcript, ...result };
     this.emit('turn-end', turnResult);
+    const maskRecord = await mask?.close();
     const { ms: stageMs, compute } = clock.finish();
     const spoken = turn.spoken;
     this.emit('metrics', {
@@ -413,8 +462,41 @@ export class Agent extends TypedEmitter<AgentEvents> {
       compute,
       ...(prepared ? { speculated: true } : {}),
       ...(spoken ? { speech: { startMs: ms(spoken.startSample), endMs: ms(spoken.endSample) } } : {}),
+      ...(maskRecord ? { mask: maskRecord } : {}),
+      ...(tools && tools.records.length > 0 ? { tools: tools.records } : {}),
+      cpuMs: cpuMsBetween(cpuAtStart, this.cpu.totalsMs()),
     });
     return turnResult;
+  }
+
+  /** The turn's filler: armed for `maskAfterMs` after the end of the user's turn; its audio counts as audible. */
+  private latencyMask(turn: Turn, turnNumber: () => number): LatencyMask {
+    const o = this.options.latencyMask;
+    const mask = new LatencyMask(o, this.fillers, this.options.sink, turn.signal, () => turn.clock.now(), {
+      start: (record, chunk) => {
+        turn.audible = true;
+        this.emit('mask', { turn: turnNumber(), action: 'start', record: { ...record }, chunk });
+      },
+      end: (record) => this.emit('mask', { turn: turnNumber(), action: 'end', record: { ...record } }),
+    });
+    mask.arm(o.maskAfterMs - turn.clock.sinceDeclared());
+    return mask;
+  }
+
+  /** The tools as this turn offers them: the turn's signal reaches every handler; a running tool may call for a filler. */
+  private toolCalls(turn: Turn, id: number, mask: LatencyMask | undefined): TurnToolCalls {
+    return new TurnToolCalls(this.options.tools, this.options.toolCalls, turn.signal, {
+      call: (name, args) => {
+        this.cpu.enter('tools');
+        mask?.toolStarted();
+        this.emit('tool-call', { turn: id, name, args });
+      },
+      result: (o) => {
+        this.cpu.exit('tools');
+        mask?.toolEnded();
+        this.emit('tool-result', { turn: id, name: o.name, args: o.args, status: o.status, ms: Math.round(o.ms), result: o.forModel, error: o.error });
+      },
+    });
   }
 
   private idle(): Promise<void> {

@@ -1,4 +1,6 @@
 import type { PcmChunk } from '../audio/pcm.js';
+import type { MaskRecord } from '../reply/latency-mask.js';
+import type { ToolCallStatus } from '../tools/run-tool-call.js';
 import type { TurnMetrics } from './turn-metrics.js';
 
 /** Where the conversation is. `idle` until start() and after stop(). */
@@ -22,6 +24,8 @@ export interface AgentEvents {
   'speech-start': { atMs: number };
   /** A user utterance ended (endpoint declared); positions in the input stream. */
   'speech-end': { startMs: number; endMs: number; truncated: boolean };
+  /** What the user has said so far in the utterance still being spoken; the next one supersedes it. */
+  'partial-transcript': { text: string };
   transcript: { turn: number; text: string };
   /** An utterance whose transcript was empty or only a phantom (e.g. "[BLANK_AUDIO]"); no turn was taken. */
   'no-speech': { startMs: number; endMs: number; text: string };
@@ -37,5 +41,14 @@ export interface AgentEvents {
    */
   'barge-in': { turn: number; action: 'pause' | 'resume' | 'cut'; at: number };
   metrics: TurnMetrics;
+  /** The model called a tool; its handler runs now. */
+  'tool-call': { turn: number; name: string; args: unknown };
+  /** A tool call ended: `status` is 'ok' or why not, `result` what the model was shown, `error` one line. */
+  'tool-result': { turn: number; name: string; args: unknown; status: ToolCallStatus; ms: number; result: unknown; error?: string };
+  /**
+   * A filler covers the wait for a late reply: 'start' (with its audio, for a host that plays the 'audio'
+   * events itself) and 'end'. It never enters the history.
+   */
+  mask: { turn: number; action: 'start' | 'end'; record: MaskRecord; chunk?: PcmChunk };
   error: { error: Error; turn?: number };
 }

@@ -1,3 +1,7 @@
+import type { MaskRecord } from '../reply/latency-mask.js';
+import type { ToolCallRecord } from '../tools/turn-tool-calls.js';
+import type { CpuMs } from './engine-cpu-meter.js';
+
 /**
  * Stage times of one turn, in ms from the end of the user's speech. `endpoint` is the silence the endpointer
  * waited plus its own processing delay; later stages add wall time measured after the endpoint was declared.
@@ -34,6 +38,12 @@ export interface TurnMetrics {
   speculated?: boolean;
   /** Where the utterance was found in the input stream, ms (absent for text turns). */
   speech?: { startMs: number; endMs: number };
+  /** The filler that covered the wait for the reply (absent when none played). */
+  mask?: MaskRecord;
+  /** The tool calls the model made, in order (absent when none). */
+  tools?: ToolCallRecord[];
+  /** CPU time spent during the turn, ms per engine (see EngineCpuMeter). */
+  cpuMs?: CpuMs;
 }
 
 type Stage = 'transcript' | 'firstToken' | 'firstSentence' | 'firstAudio';
@@ -54,6 +64,11 @@ export class TurnClock {
   constructor(endpointMs: number, declaredAt = performance.now()) {
     this.endpointMs = endpointMs;
     this.declaredAt = declaredAt;
+  }
+
+  /** Ms since the turn was declared (the end of the endpointer's wait, or begin() for a text turn). */
+  sinceDeclared(): number {
+    return performance.now() - this.declaredAt;
   }
 
   /** Ms from the end of speech to now. */

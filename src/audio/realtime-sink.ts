@@ -10,6 +10,11 @@ export interface RealtimeSinkOptions {
   blockMs?: number;
   /** Delay from handing a block over to it being heard (the far end's buffer), reported to onPlayed. Default: 0. */
   latencyMs?: number;
+  /**
+   * How far ahead of real time blocks are handed over, ms: a far end behind a network keeps this much queued
+   * against jitter. It must drop its queue itself on an interruption. Default: 0.
+   */
+  leadMs?: number;
 }
 
 /**
@@ -21,29 +26,39 @@ export class RealtimeSink implements AudioSink {
   onPlayed?: (block: Float32Array, sampleRate: number, playedAt: number) => void;
   private readonly options: Required<RealtimeSinkOptions>;
   private readonly gate = new PauseGate();
+  /** performance.now() at which the far end will have played everything handed over. */
+  private farEndUntil = 0;
 
   constructor(options: RealtimeSinkOptions = {}) {
-    this.options = { write: () => {}, blockMs: 20, latencyMs: 0, ...options };
+    this.options = { write: () => {}, blockMs: 20, latencyMs: 0, leadMs: 0, ...options };
   }
 
   async play(chunk: PcmChunk, signal: AbortSignal): Promise<number> {
     const block = Math.max(1, Math.round((chunk.sampleRate * this.options.blockMs) / 1000));
     let played = 0;
-    let due = performance.now();
+    // `due` is when the next block starts to play at the far end: after whatever it still holds.
+    let due = Math.max(performance.now(), this.farEndUntil);
     while (played < chunk.samples.length && !signal.aborted) {
       if (this.gate.paused) {
+        const held = Math.max(0, due - performance.now());
         await this.gate.wait(signal);
-        due = performance.now();
+        due = performance.now() + held;
         continue;
       }
       const piece = chunk.samples.subarray(played, Math.min(played + block, chunk.samples.length));
       this.options.write(piece, chunk.sampleRate);
-      this.onPlayed?.(piece, chunk.sampleRate, performance.now() + this.options.latencyMs);
+      // Heard when its time comes, or now if this write is late (a busy machine): the echo gate needs the truth.
+      this.onPlayed?.(piece, chunk.sampleRate, Math.max(due, performance.now()) + this.options.latencyMs);
       played += piece.length;
       due += (piece.length / chunk.sampleRate) * 1000;
-      await abortableSleep(due - performance.now(), signal);
+      this.farEndUntil = due;
+      await abortableSleep(due - this.options.leadMs - performance.now(), signal);
     }
-    return played;
+    if (!signal.aborted) return played;
+    // Cut short: what was handed over ahead of real time was never heard (the far end drops it).
+    const ahead = this.options.leadMs > 0 ? Math.max(0, due - performance.now()) : 0;
+    this.farEndUntil = 0;
+    return Math.max(0, played - Math.round((ahead * chunk.sampleRate) / 1000));
   }
 
   pause(): void {

@@ -27,6 +27,7 @@ interface FetchModelsFlags {
   mirror?: string;
   from?: string;
   export?: string;
+  trustSource?: boolean;
   modelsDir?: string;
   manifest?: string;
 }
@@ -64,6 +65,7 @@ function buildProgram(io: Required<Pick<FetchModelsIo, 'stdout' | 'stderr'>>): C
     .option('--mirror <url>', 'fetch from a mirror serving an --export folder (env EARSHOT_MIRROR)')
     .option('--from <dir>', 'install from a copied --export folder, verifying every file (no network)')
     .option('--export <dir>', 'copy the installed models, lock file and manifest into DIR, ready to carry')
+    .option('--trust-source', 'with --from/--mirror: accept models the manifest pins no digest for, on the word of the source (see --list)')
     .option('--models-dir <dir>', 'where models are installed (env EARSHOT_MODELS_DIR; default <earshot>/models)')
     .addOption(new Option('--manifest <file>', 'model manifest to use (env EARSHOT_MANIFEST)').hideHelp())
     .exitOverride()
@@ -112,10 +114,10 @@ function listModels(manifest: Manifest, modelsDir: string, out: NodeJS.WritableS
     const size = m.files.reduce((s, f) => s + f.size, 0);
     const approx = m.files.some((f) => f.sizeApproximate) ? '~' : '';
     const trust = m.files.every((f) => f.trust === 'pinned')
-      ? m.files.map((f) => f.digest!.algorithm).join('+') + ' pinned'
+      ? [...new Set(m.files.map((f) => f.digest!.algorithm))].join('+') + ' pinned'
       : lock.models[m.id]
-        ? 'trusted on first use'
-        : 'no upstream digest (trust on first use)';
+        ? 'trusted on first use (--from/--mirror need --trust-source)'
+        : 'no upstream digest: trust on first use (--from/--mirror need --trust-source)';
     const state = isInstalled(lock, modelsDir, m) ? 'installed' : m.bundled ? 'bundled (npm)' : '-';
     return [m.role, m.id, `${approx}${formatBytes(size)}`, state, trust, m.licence, m.label];
   });
@@ -163,7 +165,7 @@ async function run(flags: FetchModelsFlags, io: Required<Pick<FetchModelsIo, 'st
         : undefined;
     if (source) {
       const selected = selectModels(manifest, flags, source.kind === 'mirror');
-      const ids = await installFromSource(manifest, selected, source, { modelsDir, signal, onEvent: reporter.onEvent });
+      const ids = await installFromSource(manifest, selected, source, { modelsDir, signal, trustSource: flags.trustSource, onEvent: reporter.onEvent });
       reporter.stop();
       io.stdout.write(`Installed ${ids.join(', ')} in ${modelsDir}\n`);
       return 0;
@@ -199,7 +201,10 @@ export async function fetchModelsCommand(argv: string[], io: FetchModelsIo = {})
       streams.stderr.write('Interrupted; partial downloads were kept, run the same command again to resume.\n');
       return 130;
     }
-    throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    streams.stderr.write(`fetch-models failed unexpectedly: ${message.split('\n')[0]} (set EARSHOT_DEBUG=1 for details)\n`);
+    if (process.env.EARSHOT_DEBUG) streams.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+    return 1;
   }
 }
 

@@ -6,6 +6,7 @@ import { isEarshotError } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
 import { devicesCommand } from './devices-command.js';
 import { runCommand } from './run-command.js';
+import { serveCommand } from './serve-command.js';
 import { startCommand } from './start-command.js';
 
 /** The version in package.json, so `earshot --version` never drifts from the package. */
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<void> {
     // `earshot` alone (and `npm start`) is a live conversation.
     .addCommand(startCommand().exitOverride().showHelpAfterError('(run earshot start --help for usage)'), { isDefault: true })
     .addCommand(runCommand().exitOverride().showHelpAfterError('(run earshot run --help for usage)'))
+    .addCommand(serveCommand().exitOverride().showHelpAfterError('(run earshot serve --help for usage)'))
     .addCommand(devicesCommand().exitOverride())
     .command('fetch-models')
     .description('download, verify and install models (the one step that uses the network)')

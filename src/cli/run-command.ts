@@ -4,10 +4,14 @@ import { Command } from 'commander';
 import { createAgent } from '../agent/create-agent.js';
 import { readWavForPipeline, writeWav } from '../audio/wav.js';
 import { WavCollectorSink } from '../audio/wav-collector-sink.js';
+import { EarshotError } from '../errors.js';
+import { isDiskFull } from '../models/disk-space.js';
 import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-flags.js';
-import { latencyLine, metricsJsonLine } from './turn-report.js';
+import { sessionSummaryTable } from './session-summary.js';
+import { addToolAndMaskFlags, toolAndMaskOptions, type ToolAndMaskFlags } from './tool-and-mask-flags.js';
+import { latencyLine, metricsJsonLine, toolCallLine } from './turn-report.js';
 
-interface RunFlags extends ModelFlags {
+interface RunFlags extends ModelFlags, ToolAndMaskFlags {
   input: string;
   output?: string;
   outputDir?: string;
@@ -23,6 +27,8 @@ export function runCommand(): Command {
     .option('--output-dir <dir>', 'write each turn\'s reply to <dir>/turn-NN.wav')
     .option('--metrics-json <file>', 'append one JSON line per turn: {"turn","transcript","reply","ms":{...}}');
   addModelFlags(cmd);
+  // A file is answered faster than real time: there is no silence to cover unless asked for.
+  addToolAndMaskFlags(cmd, 'off');
   return cmd.action(async (flags: RunFlags) => {
     process.exitCode = await runFile(flags);
   });
@@ -34,12 +40,15 @@ async function runFile(flags: RunFlags): Promise<number> {
   // Notices (a turn model that is missing) are said once the agent runs: a failure stays one line.
   const notices: string[] = [];
   const shared = agentOptionsFromFlags(flags, (line) => notices.push(line));
-  if (flags.metricsJson) await writeFile(flags.metricsJson, '');
+  const acting = await toolAndMaskOptions(flags);
+  const metricsFile = flags.metricsJson;
+  if (metricsFile) await writeFile(metricsFile, '').catch((e: unknown) => Promise.reject(metricsWriteError(metricsFile, e)));
 
   const sink = new WavCollectorSink();
   if (process.stderr.isTTY) process.stderr.write('loading models…\r');
   const agent = await createAgent({
     ...shared,
+    ...acting,
     sink,
     // A file is pushed faster than real time: an utterance found while a reply is being written is the
     // next question, not the user talking over the agent.
@@ -58,10 +67,19 @@ async function runFile(flags: RunFlags): Promise<number> {
     turns++;
     console.log(`[turn ${turn}] earshot: ${reply}`);
   });
+  // Appends run one after another; the first failure stops the rest and is reported once the replies are written.
+  let metricsWritten: Promise<void> = Promise.resolve();
+  let metricsError: unknown;
   agent.on('metrics', (m) => {
     console.log(`[turn ${m.turn}] ${latencyLine(m)}`);
-    if (flags.metricsJson) void appendFile(flags.metricsJson, metricsJsonLine(m) + '\n');
+    if (!metricsFile) return;
+    metricsWritten = metricsWritten
+      .then(() => (metricsError === undefined ? appendFile(metricsFile, metricsJsonLine(m) + '\n') : undefined))
+      .catch((e: unknown) => {
+        metricsError ??= e;
+      });
   });
+  agent.on('tool-result', (r) => console.log(`[turn ${r.turn}] ${toolCallLine(r)}`));
   agent.on('error', ({ error }) => errors.push(error));
 
   agent.start();
@@ -71,6 +89,7 @@ async function runFile(flags: RunFlags): Promise<number> {
   }
   await agent.flush();
   await agent.close();
+  const session = agent.metrics();
 
   if (errors.length > 0) throw errors[0];
   if (turns === 0) {
@@ -85,5 +104,14 @@ async function runFile(flags: RunFlags): Promise<number> {
       await writeWav(join(flags.outputDir, `turn-${String(i + 1).padStart(2, '0')}.wav`), perTurn[i]);
     }
   }
+  await metricsWritten;
+  if (metricsError !== undefined) throw metricsWriteError(metricsFile!, metricsError);
+  console.log(sessionSummaryTable(session));
   return 0;
+}
+
+function metricsWriteError(file: string, e: unknown): EarshotError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = isDiskFull(e) ? 'the disk is full' : `${code ?? String(e)}`;
+  return new EarshotError('BAD_OPTION', `cannot write --metrics-json ${file} (${why}); free some space or give another file`);
 }

@@ -11,8 +11,9 @@ import { EarshotError } from '../errors.js';
 import type { DuplexMode } from '../turn/echo-gate-options.js';
 import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-flags.js';
 import { TerminalView, type ViewMode } from './terminal-view.js';
+import { addToolAndMaskFlags, toolAndMaskOptions, type ToolAndMaskFlags } from './tool-and-mask-flags.js';
 
-interface StartFlags extends ModelFlags {
+interface StartFlags extends ModelFlags, ToolAndMaskFlags {
   inputDevice?: string;
   outputDevice?: string;
   output?: string;
@@ -39,6 +40,7 @@ export function startCommand(): Command {
         .default('gate'),
     );
   addModelFlags(cmd);
+  addToolAndMaskFlags(cmd, 'phrase');
   return cmd.action(async (flags: StartFlags) => {
     process.exitCode = await startLive(flags);
   });
@@ -53,6 +55,7 @@ function viewMode(flags: StartFlags): ViewMode {
 async function startLive(flags: StartFlags): Promise<number> {
   if (flags.json && flags.quiet) throw new EarshotError('BAD_OPTION', '--json and --quiet do not go together; pick one');
   // Everything a user can get wrong is checked before anything slow: models, then the devices.
+  const acting = await toolAndMaskOptions(flags);
   const view = new TerminalView({ mode: viewMode(flags) });
   // Notices (a turn model that is missing) are said once the agent runs: a failure stays one line.
   const notices: string[] = [];
@@ -95,7 +98,7 @@ async function startLive(flags: StartFlags): Promise<number> {
     if (shutdown.signal.aborted) return 0;
 
     view.info('loading models…');
-    agent = await createAgent({ ...shared, sink, interruption: { duplex: flags.duplex } });
+    agent = await createAgent({ ...shared, ...acting, sink, interruption: { duplex: flags.duplex } });
     if (shutdown.signal.aborted) return 0;
 
     const live = agent;
@@ -122,6 +125,7 @@ async function startLive(flags: StartFlags): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
   if (collector && flags.output && collector.sampleRate > 0) await writeWav(flags.output, collector.joined());
+  if (agent) view.summary(agent.metrics());
   view.info('bye', { event: 'closed' });
   view.close();
   return 0;

@@ -2,7 +2,9 @@ import type { Agent } from '../agent/agent.js';
 import type { AgentState } from '../agent/events.js';
 import type { AudioSourceEvents } from '../audio/devices/audio-source.js';
 import type { TypedEmitter } from '../util/typed-emitter.js';
-import { latencyLine, metricsJsonLine } from './turn-report.js';
+import type { SessionMetrics } from '../agent/session-metrics.js';
+import { sessionJsonLine, sessionSummaryTable } from './session-summary.js';
+import { latencyLine, metricsJsonLine, toolCallLine } from './turn-report.js';
 
 /**
  * How the live conversation is shown: `tty` redraws a status line with a level meter; `plain` prints the
@@ -32,6 +34,10 @@ const STATE_LABEL: Record<AgentState, string> = {
 /** Level meter width in cells, and the range it shows (dBFS). */
 const METER_CELLS = 12;
 const METER_FLOOR_DB = -60;
+/** The end of a partial transcript that fits on the status line beside the meter. */
+const PARTIAL_CHARS = 48;
+
+const tail = (text: string, max: number) => (text.length <= max ? text : `…${text.slice(-(max - 1))}`);
 
 /**
  * The live mode's screen. It only listens: to the agent's events, to the microphone's data and losses, and to
@@ -49,6 +55,8 @@ export class TerminalView {
   /** The reply line being streamed (its prefix is printed with the first delta). */
   private replyOpen = false;
   private notice = '';
+  /** What the user is saying, shown on the status line until the final transcript. */
+  private partial = '';
   private lastStatus = '';
 
   constructor(options: TerminalViewOptions) {
@@ -66,7 +74,13 @@ export class TerminalView {
     });
     agent.on('speech-start', ({ atMs }) => this.json({ event: 'speech-start', atMs }));
     agent.on('speech-end', (e) => this.json({ event: 'speech-end', ...e }));
+    agent.on('partial-transcript', ({ text }) => {
+      this.json({ event: 'partial-transcript', text });
+      this.partial = text;
+      this.draw(true);
+    });
     agent.on('transcript', ({ turn, text }) => {
+      this.partial = '';
       this.json({ event: 'transcript', turn, text });
       this.line(`you: ${text}`);
     });
@@ -101,7 +115,16 @@ export class TerminalView {
       }
       if (this.mode !== 'quiet') this.line(latencyLine(m));
     });
-    agent.on('no-speech', (e) => this.json({ event: 'no-speech', ...e }));
+    agent.on('no-speech', (e) => {
+      this.partial = '';
+      this.json({ event: 'no-speech', ...e });
+    });
+    agent.on('tool-call', (e) => this.json({ event: 'tool-call', ...e }));
+    agent.on('tool-result', (e) => {
+      this.json({ event: 'tool-result', ...e });
+      if (this.mode !== 'quiet') this.line(toolCallLine(e));
+    });
+    agent.on('mask', ({ turn, action, record }) => this.json({ event: 'mask', turn, action, ...record }));
     agent.on('error', ({ error, turn }) => {
       this.json({ event: 'error', turn, message: error.message });
       this.noticeLine(`error: ${error.message.split('\n')[0]}`);
@@ -139,6 +162,12 @@ export class TerminalView {
     }
     if (this.mode === 'quiet') return;
     this.noticeLine(message);
+  }
+
+  /** The session's numbers at the end: a table, or the final 'session-metrics' event with --json. */
+  summary(metrics: SessionMetrics): void {
+    if (this.mode === 'json') this.out.write(sessionJsonLine(metrics) + '\n');
+    else if (this.mode !== 'quiet') this.line(sessionSummaryTable(metrics));
   }
 
   /** Clears the status line before the process exits. */
@@ -189,7 +218,7 @@ export class TerminalView {
     const filled = Math.round(((Math.max(METER_FLOOR_DB, this.levelDb) - METER_FLOOR_DB) / -METER_FLOOR_DB) * METER_CELLS);
     const meter = '█'.repeat(filled) + '·'.repeat(METER_CELLS - filled);
     const label = STATE_LABEL[this.state].padEnd(11);
-    const extra = this.notice ? `  ${this.notice}` : '  (Ctrl-C to quit)';
+    const extra = this.notice ? `  ${this.notice}` : this.partial ? `  "${tail(this.partial, PARTIAL_CHARS)}…"` : '  (Ctrl-C to quit)';
     const text = `● ${label} ${meter}${extra}`;
     // An unchanged line is not rewritten: a quiet room would otherwise print a line every redraw.
     if (this.statusShown && text === this.lastStatus) return;

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { EarshotError, fetchHint } from '../errors.js';
 import { GGUF_SUPPORTED_VERSIONS, ggmlTensorBytes } from './gguf-format.js';
 import { BinaryReader } from '../util/binary-reader.js';
-import { GgufFormatError, readGgufHeader, type GgufHeader } from './gguf-header.js';
+import { GgufFormatError, readGgufHeader, type GgufHeader, type GgufValue } from './gguf-header.js';
 
 export interface GgufCheckOptions {
   /** Model name for the fix hint (`npm run fetch-models -- --llm <name>`). Default: none, the hint is `npm run fetch-models`. */
@@ -60,6 +60,9 @@ export async function checkGgufModel(path: string, options: GgufCheckOptions = {
   const missing = [...archKeys, ...TOKENIZER_KEYS].filter((k) => !meta.has(k));
   if (missing.length > 0) throw corrupt(`missing key ${missing.join(', ')}`);
 
+  const shapeProblem = checkShape(meta, architecture);
+  if (shapeProblem) throw corrupt(shapeProblem);
+
   const tokens = meta.get('tokenizer.ggml.tokens');
   if (!Array.isArray(tokens) || tokens.length === 0) throw corrupt('tokenizer.ggml.tokens is not a list of strings');
   const duplicate = firstDuplicate(tokens);
@@ -90,14 +93,46 @@ async function fileSize(path: string): Promise<number | undefined> {
   }
 }
 
-/** Reads the header through a small window; real vocabularies make headers of several megabytes. */
+/**
+ * Most bytes of a file read as its header. Real vocabularies make headers of several megabytes (Llama 3's, with
+ * 128k tokens and 280k merges, is about 8 MB); a file that claims more is refused before anything is allocated.
+ */
+const HEADER_LIMIT = 32 * 2 ** 20;
+
+/** Reads the header through a small window, never past HEADER_LIMIT. */
 function readHeader(path: string): GgufHeader {
-  const reader = BinaryReader.open(path);
+  const reader = BinaryReader.open(path, { limit: HEADER_LIMIT });
   try {
     return readGgufHeader(reader);
   } finally {
     reader.close();
   }
+}
+
+/** llama.cpp's LLAMA_MAX_LAYERS: a model claiming more blocks aborts the process (GGML_ASSERT). */
+const MAX_LAYERS = 512;
+
+/**
+ * Hyperparameters llama.cpp asserts on instead of failing: a block count of 0 or above 512, and a head count,
+ * key/value head count, feed-forward or embedding width of 0 (each aborted the process, exit 134). Per-layer
+ * arrays may hold zeros in hybrid architectures, so only llama's are held to at least 1.
+ */
+function checkShape(meta: Map<string, GgufValue>, architecture: string): string | undefined {
+  const blocks = meta.get(`${architecture}.block_count`);
+  if (typeof blocks !== 'number' || !Number.isInteger(blocks) || blocks < 1 || blocks > MAX_LAYERS) {
+    return `${architecture}.block_count is ${String(blocks)}; llama.cpp takes 1 to ${MAX_LAYERS} layers`;
+  }
+  for (const key of ['attention.head_count', 'attention.head_count_kv', 'feed_forward_length', 'embedding_length']) {
+    const value = meta.get(`${architecture}.${key}`);
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    if (Array.isArray(value) && value.length !== blocks) return `${architecture}.${key} lists ${value.length} layers, not ${blocks}`;
+    const least = Array.isArray(value) && architecture !== 'llama' ? 0 : 1;
+    if (values.some((v) => typeof v !== 'number' || !Number.isInteger(v) || v < least)) {
+      return `${architecture}.${key} is ${Array.isArray(value) ? 'a list holding ' : ''}${values.find((v) => typeof v !== 'number' || v < least)}, and must be at least ${least}`;
+    }
+  }
+  return undefined;
 }
 
 function firstDuplicate(values: readonly unknown[]): unknown {

@@ -2,7 +2,18 @@ import { BinaryReadError, type BinaryReader } from '../util/binary-reader.js';
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_SCALAR_BYTES, GgufValueType, alignUp } from './gguf-format.js';
 
 export type GgufScalar = number | bigint | boolean | string;
-export type GgufValue = GgufScalar | GgufScalar[];
+/** A long array that was stepped over rather than kept (merges, scores): its item type and length. */
+export interface GgufSkippedArray {
+  skipped: true;
+  itemType: number;
+  length: number;
+}
+export type GgufValue = GgufScalar | GgufScalar[] | GgufSkippedArray;
+
+/** Arrays up to this length are kept (per-layer values); longer ones only the keys below. */
+const KEPT_ARRAY_LENGTH = 4096;
+/** Long arrays a check needs. */
+const KEPT_KEYS = new Set(['tokenizer.ggml.tokens']);
 
 export interface GgufTensorInfo {
   name: string;
@@ -31,15 +42,21 @@ export class GgufFormatError extends Error {
 
 /**
  * Reads a GGUF header (metadata and tensor infos, not the tensor data) from the reader's position 0. A header
- * cut off by the end of the file, or any length that points past it, is a GgufFormatError.
+ * cut off by the end of the file, any length that points past it, or a header running past the reader's limit
+ * is a GgufFormatError. Long arrays other than the vocabulary are stepped over, not kept.
  */
 export function readGgufHeader(reader: BinaryReader): GgufHeader {
   try {
     return parseHeader(new GgufFields(reader));
   } catch (e) {
+    if (e instanceof BinaryReadError && e.kind === 'limit') throw headerTooLarge(reader.limit);
     if (e instanceof BinaryReadError) throw new GgufFormatError('file ends inside the header (truncated)');
     throw e;
   }
+}
+
+function headerTooLarge(limit: number): GgufFormatError {
+  return new GgufFormatError(`header is larger than ${Math.round(limit / 2 ** 20)} MiB, far more than a real model's`);
 }
 
 function parseHeader(r: GgufFields): GgufHeader {
@@ -50,7 +67,7 @@ function parseHeader(r: GgufFields): GgufHeader {
   const metadata = new Map<string, GgufValue>();
   for (let i = 0; i < kvCount; i++) {
     const key = r.str();
-    metadata.set(key, r.value(r.reader.u32()));
+    metadata.set(key, r.value(r.reader.u32(), KEPT_KEYS.has(key)));
   }
   const tensors: GgufTensorInfo[] = [];
   for (let i = 0; i < tensorCount; i++) {
@@ -70,27 +87,42 @@ function parseHeader(r: GgufFields): GgufHeader {
 class GgufFields {
   constructor(readonly reader: BinaryReader) {}
 
-  /** A 64-bit element count, rejected when even `minBytesEach` per element cannot fit in the file. */
+  /**
+   * A 64-bit element count, rejected when even `minBytesEach` per element cannot fit in the file (corrupt) or in
+   * the bytes the reader may still read (a header too large to be real).
+   */
   count(minBytesEach: number): number {
     const n = this.reader.u64();
-    if (n * BigInt(minBytesEach) > BigInt(this.reader.size)) throw new GgufFormatError(`file is truncated or corrupt (header lists ${n} entries)`);
-    return Number(n);
+    const least = n * BigInt(minBytesEach);
+    if (least <= BigInt(this.reader.remaining)) return Number(n);
+    const cappedBelowFile = this.reader.limit < this.reader.size && least <= BigInt(this.reader.size);
+    throw cappedBelowFile ? headerTooLarge(this.reader.limit) : new GgufFormatError(`file is truncated or corrupt (header lists ${n} entries)`);
   }
 
   str(): string {
     return this.reader.utf8(this.count(1));
   }
 
-  value(type: number): GgufValue {
-    if (type === GgufValueType.Array) {
-      const itemType = this.reader.u32();
-      if (itemType === GgufValueType.Array) throw new GgufFormatError('nested metadata arrays');
-      const length = this.count(GGUF_SCALAR_BYTES[itemType] ?? 8);
-      const items: GgufScalar[] = new Array<GgufScalar>(length);
-      for (let i = 0; i < length; i++) items[i] = this.scalar(itemType);
-      return items;
+  /** Steps over a string without decoding it. */
+  private skipStr(): void {
+    this.reader.skip(this.count(1));
+  }
+
+  value(type: number, keepLong = false): GgufValue {
+    if (type !== GgufValueType.Array) return this.scalar(type);
+    const itemType = this.reader.u32();
+    if (itemType === GgufValueType.Array) throw new GgufFormatError('nested metadata arrays');
+    const width = GGUF_SCALAR_BYTES[itemType];
+    if (width === undefined && itemType !== GgufValueType.String) throw new GgufFormatError(`unknown metadata value type ${itemType}`);
+    const length = this.count(width ?? 8);
+    if (length > KEPT_ARRAY_LENGTH && !keepLong) {
+      if (width !== undefined) this.reader.skip(length * width);
+      else for (let i = 0; i < length; i++) this.skipStr();
+      return { skipped: true, itemType, length };
     }
-    return this.scalar(type);
+    const items: GgufScalar[] = new Array<GgufScalar>(length);
+    for (let i = 0; i < length; i++) items[i] = this.scalar(itemType);
+    return items;
   }
 
   private scalar(type: number): GgufScalar {

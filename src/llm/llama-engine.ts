@@ -3,6 +3,7 @@ import { getLlama, LlamaChatSession, LlamaLogLevel, type Llama, type LlamaContex
 import { EarshotError, fetchHint, isAbortError } from '../errors.js';
 import { SerialRunner } from '../util/serial-runner.js';
 import { toLlamaChatHistory } from './chat-history.js';
+import { toChatSessionFunctions } from './chat-session-functions.js';
 import { checkGgufModel } from './gguf-check.js';
 import { DEFAULT_MAX_TOKENS, type ChatTurn, type GenerateOptions, type GenerateResult, type LlmEngine } from './llm-engine.js';
 
@@ -35,7 +36,8 @@ const DEFAULT_TEMPERATURE = 0.7;
 
 /**
  * Loads a GGUF chat model with node-llama-cpp, once; every generate() reuses the same context sequence, so
- * the KV cache of the shared history prefix is kept between turns. Calls to generate() run one at a time.
+ * the KV cache of the shared history prefix is kept between turns. Calls to generate() run one at a time, in
+ * the order they were made; an aborted call that is still waiting settles at once.
  */
 export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlmEngine> {
   const summary = await checkGgufModel(options.modelPath, { modelName: options.modelName });
@@ -97,8 +99,24 @@ class LlamaEngine implements LlmEngine {
     if (this.disposing.signal.aborted) {
       return Promise.reject(new EarshotError('BAD_OPTION', 'generate() was called after dispose()'));
     }
+    let started = false;
     // No signal for the runner: an aborted generation still resolves, with the text written so far.
-    return this.runner.run(() => this.run(systemPrompt, history.slice(0, -1), last.text, options));
+    const run = this.runner.run(() => {
+      started = true;
+      return this.run(systemPrompt, history.slice(0, -1), last.text, options);
+    });
+    const { signal } = options;
+    if (!signal) return run;
+    // A call still waiting behind another one (conversations sharing the model) leaves the queue the moment it
+    // is aborted; one already running returns its partial text from run().
+    return new Promise((resolve, reject) => {
+      const leave = () => {
+        if (!started) resolve({ text: '', aborted: true, tokens: 0 });
+      };
+      signal.addEventListener('abort', leave, { once: true });
+      run.then(resolve, reject).finally(() => signal.removeEventListener('abort', leave));
+      if (signal.aborted) leave();
+    });
   }
 
   private async run(systemPrompt: string, earlier: readonly ChatTurn[], prompt: string, options: GenerateOptions): Promise<GenerateResult> {
@@ -122,6 +140,7 @@ class LlamaEngine implements LlmEngine {
         signal,
         stopOnAbortSignal: true,
         maxTokens: options.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS,
+        functions: options.functions?.length ? toChatSessionFunctions(options.functions) : undefined,
         temperature: this.options.temperature ?? DEFAULT_TEMPERATURE,
         onToken: (generated) => {
           tokens += generated.length;

@@ -15,6 +15,21 @@ export interface GenerateOptions {
   onTextDelta?: (delta: string) => void;
   /** Upper bound on generated tokens. Default: DEFAULT_MAX_TOKENS (400). */
   maxTokens?: number;
+  /**
+   * Functions the model may call while it replies, in its chat template's function-calling syntax; each
+   * result goes back to the model, which then goes on with the reply. Default: none.
+   */
+  functions?: readonly LlmFunction[];
+}
+
+/** A function offered to the model for one generation. */
+export interface LlmFunction {
+  name: string;
+  description: string;
+  /** JSON schema of the arguments, limited to what a grammar can enforce; absent when there are none. */
+  parameters?: Readonly<Record<string, unknown>>;
+  /** Runs a call; resolves with what the model is shown. Must not reject: failures are results too. */
+  call(args: unknown): Promise<unknown>;
 }
 
 export interface GenerateResult {

@@ -23,9 +23,11 @@ export class MultiHasher {
   }
 }
 
-/** Feeds an existing file (e.g. the resumed part of a download) into a hasher. */
-export async function hashInto(hasher: MultiHasher, path: string, signal?: AbortSignal): Promise<void> {
-  for await (const chunk of createReadStream(path, { signal, highWaterMark: 1 << 20 })) hasher.update(chunk as Buffer);
+/** Feeds an existing file (e.g. the resumed part of a download), or its first `bytes` bytes, into a hasher. */
+export async function hashInto(hasher: MultiHasher, path: string, signal?: AbortSignal, bytes?: number): Promise<void> {
+  if (bytes === 0) return;
+  const range = bytes === undefined ? {} : { start: 0, end: bytes - 1 };
+  for await (const chunk of createReadStream(path, { signal, highWaterMark: 1 << 20, ...range })) hasher.update(chunk as Buffer);
 }
 
 export async function sha256File(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
@@ -34,9 +36,9 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<{ 
   return { sha256: hasher.digests().sha256, size: hasher.bytes };
 }
 
-/** One digest of a file with any supported algorithm. */
-export async function digestFile(path: string, algorithm: DigestAlgorithm, signal?: AbortSignal): Promise<string> {
+/** One digest of a file (or of its first `bytes` bytes) with any supported algorithm. */
+export async function digestFile(path: string, algorithm: DigestAlgorithm, signal?: AbortSignal, bytes?: number): Promise<string> {
   const hasher = new MultiHasher([algorithm]);
-  await hashInto(hasher, path, signal);
+  await hashInto(hasher, path, signal, bytes);
   return hasher.digests()[algorithm] as string;
 }

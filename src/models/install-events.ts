@@ -4,7 +4,15 @@ export type InstallEvent =
   | { type: 'progress'; model: string; file: string; received: number; total: number | undefined }
   | { type: 'resume'; model: string; file: string; offset: number }
   | { type: 'retry'; model: string; file: string; reason: string; delayMs: number }
-  | { type: 'verified'; model: string; file: string; sha256: string; trustedOnFirstUse: boolean }
+  | {
+      type: 'verified';
+      model: string;
+      file: string;
+      sha256: string;
+      trustedOnFirstUse: boolean;
+      /** Set when the file has no upstream digest and was taken on the word of this copy or mirror (--trust-source). */
+      trustedSource?: string;
+    }
   | { type: 'installed'; model: string; path: string }
   | { type: 'skipped'; model: string; reason: string };
 

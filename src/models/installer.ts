@@ -2,18 +2,18 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EarshotError } from '../errors.js';
-import { extractKept } from './archive.js';
+import { extractKept, extractLimits } from './archive.js';
 import { MultiHasher, hashInto } from './digest.js';
 import { ensureDiskSpace } from './disk-space.js';
-import { digestFolder } from './folder-digest.js';
 import { downloadFile, type DownloadOptions } from './http-download.js';
 import type { InstallEventHandler } from './install-events.js';
 import { modelDir, partialDir, partialFile } from './install-layout.js';
-import { readLock, writeLock, type LockFile, type LockedModel } from './lock-file.js';
-import { installCommand } from './manifest.js';
+import { readLock, type LockFile, type LockedModel } from './lock-file.js';
+import { downloadCap, installCommand } from './manifest.js';
 import type { ModelEntry, ModelFile } from './manifest-schema.js';
-import { swapIntoPlace } from './model-swap.js';
+import { finishInstall } from './finish-install.js';
 import { acquireRunLock } from './run-lock.js';
+import { hostOf } from './url-policy.js';
 
 export interface InstallOptions extends Pick<DownloadOptions, 'signal' | 'timeoutMs' | 'retries' | 'backoffMs'> {
   /** Folder models are installed into. Default: none, the caller passes defaultModelsDir(). */
@@ -89,39 +89,58 @@ async function installOne(entry: ModelEntry, lock: LockFile, options: InstallOpt
   await mkdir(stagedModel, { recursive: true });
   const previous = lock.models[entry.id];
   const downloads: LockedModel['downloads'] = {};
-  for (const file of entry.files) {
-    const part = partialFile(modelsDir, entry, file);
-    emit({ type: 'start', model: entry.id, file: file.name, size: file.sizeApproximate ? undefined : file.size });
-    await downloadFile(file.urls, part, `${file.name} (${entry.role} ${entry.id})`, {
-      signal,
-      timeoutMs: options.timeoutMs,
-      retries: options.retries,
-      backoffMs: options.backoffMs,
-      onProgress: (received, total) => emit({ type: 'progress', model: entry.id, file: file.name, received, total }),
-      onResume: (offset) => emit({ type: 'resume', model: entry.id, file: file.name, offset }),
-      onRetry: (reason, delayMs) => emit({ type: 'retry', model: entry.id, file: file.name, reason, delayMs }),
-    });
-    const verified = await verifyDownload(entry, file, part, previous, signal);
-    downloads[file.name] = verified;
-    emit({ type: 'verified', model: entry.id, file: file.name, sha256: verified.sha256, trustedOnFirstUse: verified.trustedOnFirstUse });
-    if (file.archive) {
-      await extractKept(part, file.archive, join(staging, 'unpacked'), stagedModel, signal);
-      await rm(part, { force: true });
-    } else {
-      await rename(part, join(stagedModel, file.name));
+  try {
+    for (const file of entry.files) {
+      const part = partialFile(modelsDir, entry, file);
+      emit({ type: 'start', model: entry.id, file: file.name, size: file.sizeApproximate ? undefined : file.size });
+      await downloadFile(file.urls, part, `${file.name} (${entry.role} ${entry.id})`, {
+        signal,
+        maxBytes: downloadCap(file),
+        timeoutMs: options.timeoutMs,
+        retries: options.retries,
+        backoffMs: options.backoffMs,
+        onProgress: (received, total) => emit({ type: 'progress', model: entry.id, file: file.name, received, total }),
+        onResume: (offset) => emit({ type: 'resume', model: entry.id, file: file.name, offset }),
+        onRetry: (reason, delayMs) => emit({ type: 'retry', model: entry.id, file: file.name, reason, delayMs }),
+      });
+      const verified = await verifyDownload(entry, file, part, previous, signal);
+      downloads[file.name] = verified;
+      emit({ type: 'verified', model: entry.id, file: file.name, sha256: verified.sha256, trustedOnFirstUse: verified.trustedOnFirstUse });
+      if (file.archive) {
+        // Unpacked into a folder of its own, then merged: a failed archive leaves nothing in the staged model.
+        const unpacked = join(staging, 'unpacked');
+        try {
+          await extractKept(part, file.archive, unpacked, `${file.name} (${entry.role} ${entry.id})`, extractLimits(file.size), signal);
+        } catch (e) {
+          // A verified download that does not unpack is no use to a rerun either; an interrupted one is.
+          if (!signal?.aborted) await rm(part, { force: true });
+          throw e;
+        }
+        await rm(part, { force: true });
+        await mergeInto(unpacked, stagedModel, file.archive.keep);
+      } else {
+        await rename(part, join(stagedModel, file.name));
+      }
     }
+    await finishInstall(entry, stagedModel, { modelsDir, lock, downloads, from: hostOf(entry.files[0]!.urls[0]!), signal, emit });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
   }
-  const files = await digestFolder(stagedModel, signal);
-  await swapIntoPlace(stagedModel, modelDir(modelsDir, entry));
-  await rm(staging, { recursive: true, force: true });
-  lock.models[entry.id] = { role: entry.role, installedAt: new Date().toISOString(), files, downloads };
-  await writeLock(modelsDir, lock);
-  emit({ type: 'installed', model: entry.id, path: modelDir(modelsDir, entry) });
+}
+
+async function mergeInto(from: string, to: string, kept: readonly string[]): Promise<void> {
+  for (const keep of kept) {
+    if (!existsSync(join(from, keep))) continue;
+    await mkdir(join(to, keep, '..'), { recursive: true });
+    await rename(join(from, keep), join(to, keep));
+  }
+  await rm(from, { recursive: true, force: true });
 }
 
 /**
  * Downloads, verifies and installs `entries` one after another under a run lock. A file is moved into place only
- * after its digest matched (or, for unpinned files, after its sha256 was recorded as trusted on first use).
+ * after its digest matched (or, for unpinned files, after its sha256 was recorded as trusted on first use), and a
+ * model only after every file it installs matched what the manifest pins for it.
  */
 export async function installModels(entries: ModelEntry[], options: InstallOptions): Promise<void> {
   const { modelsDir } = options;

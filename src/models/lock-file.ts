@@ -41,10 +41,15 @@ export function readLock(dir: string): LockFile {
   } catch {
     return emptyLock();
   }
+  return parseLock(text, path, 'delete it and run npm run fetch-models again');
+}
+
+/** Parses lock file text; `where` names it in the one-line error (a path or a URL), `fix` says what to do. */
+export function parseLock(text: string, where: string, fix: string): LockFile {
   try {
     return lockSchema.parse(JSON.parse(text));
   } catch {
-    throw new EarshotError('MODEL_CORRUPT', `${path} is damaged; delete it and run npm run fetch-models again.`);
+    throw new EarshotError('MODEL_CORRUPT', `${where} is damaged; ${fix}.`);
   }
 }
 

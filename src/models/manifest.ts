@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { EarshotError } from '../errors.js';
-import { parseManifest, type Manifest, type ModelEntry, type ModelRole } from './manifest-schema.js';
+import { parseManifest, type Manifest, type ModelEntry, type ModelFile, type ModelRole } from './manifest-schema.js';
 import { defaultManifestPath } from './project-paths.js';
 
 /** Reads and validates a manifest file (default: the project's model-manifest.json). Synchronous so resolveModel can be. */
@@ -50,4 +50,12 @@ export function presetModels(manifest: Manifest, preset: string): Partial<Record
     throw new EarshotError('BAD_OPTION', `Unknown preset "${preset}". Valid presets: ${Object.keys(manifest.presets).join(', ')}`);
   }
   return found.models;
+}
+
+/**
+ * Most bytes a download of `file` may bring: its size plus a small margin, or a wider one when the manifest's size
+ * is upstream's rounded figure. Anything larger is not the file the manifest describes.
+ */
+export function downloadCap(file: Pick<ModelFile, 'size' | 'sizeApproximate'>): number {
+  return file.sizeApproximate ? Math.ceil(file.size * 1.05) + 1_000_000 : file.size + 64 * 1024;
 }

@@ -84,9 +84,11 @@ export function createProgressReporter(options: ProgressReporterOptions = {}): P
         break;
       case 'verified':
         line(
-          e.trustedOnFirstUse
-            ? `${e.model}: ${e.file} has no upstream digest; trusted on first use, sha256 ${e.sha256} recorded in earshot-lock.json`
-            : `${e.model}: ${e.file} verified`,
+          e.trustedSource
+            ? `${e.model}: ${e.file} has no upstream digest; accepted from ${e.trustedSource} because of --trust-source (sha256 ${e.sha256})`
+            : e.trustedOnFirstUse
+              ? `${e.model}: ${e.file} has no upstream digest; trusted on first use, sha256 ${e.sha256} recorded in earshot-lock.json`
+              : `${e.model}: ${e.file} verified`,
         );
         break;
       case 'installed':

@@ -13,7 +13,7 @@ export interface ResolvedModel {
   /** The manifest id (the short name), or the path itself when a path was given. */
   id: string;
   role: ModelRole;
-  /** stt: ggml .bin; llm: .gguf; tts: the voice folder (.onnx, tokens.txt, espeak-ng-data/); vad: .onnx. */
+  /** stt: ggml .bin; llm: .gguf; tts: the voice folder (.onnx, tokens.txt, perhaps espeak-ng-data/); vad: .onnx. */
   path: string;
 }
 
@@ -30,10 +30,11 @@ function looksLikePath(name: string): boolean {
   return name.includes('/') || name.includes('\\') || /\.(bin|gguf|onnx)$/i.test(name);
 }
 
+/** A voice needs its model and tokens; espeak-ng-data may come from the system (Piper's own voices ship none). */
 function voiceFolderComplete(dir: string): boolean {
   try {
     const names = readdirSync(dir);
-    return names.some((n) => n.endsWith('.onnx')) && names.includes('tokens.txt') && statSync(join(dir, 'espeak-ng-data')).isDirectory();
+    return names.some((n) => n.endsWith('.onnx')) && names.includes('tokens.txt');
   } catch {
     return false;
   }

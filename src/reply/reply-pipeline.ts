@@ -1,7 +1,7 @@
 import type { AudioSink } from '../audio/audio-sink.js';
 import type { PcmChunk } from '../audio/pcm.js';
 import { isAbortError } from '../errors.js';
-import type { ChatTurn, LlmEngine } from '../llm/llm-engine.js';
+import type { ChatTurn, LlmEngine, LlmFunction } from '../llm/llm-engine.js';
 import { SentenceChunker, type SentenceChunkerOptions } from './sentence-chunker.js';
 import { isSpeakable, toSpeakableText } from './speech-text.js';
 import type { TtsEngine } from '../tts/tts-engine.js';
@@ -48,6 +48,10 @@ export async function streamReply(args: {
   maxTokens?: number;
   /** Nothing plays (and no first audio is marked) before this resolves: a speculative turn's hold. */
   holdPlayback?: Promise<void>;
+  /** Functions the model may call; `speak` voices a tool's words at once, in order with the reply. Default: none. */
+  functions?: (speak: (text: string) => void) => readonly LlmFunction[];
+  /** Awaited just before the reply's first audio plays (a filler that is still playing ends there). */
+  beforeFirstAudio?: () => Promise<void>;
 }): Promise<ReplyResult> {
   const { tts, sink, clock, callbacks } = args;
   // A stage that fails stops the others through the same signal path an interruption uses.
@@ -71,6 +75,16 @@ export async function streamReply(args: {
     }
   };
 
+  let toolSpoke = false;
+  /** Words a tool asked to have said: whatever text is pending goes first, then these, as one piece. */
+  const speak = (text: string) => {
+    toolSpoke = true;
+    const delta = `${reply === '' || /\s$/.test(reply) ? '' : ' '}${text} `;
+    reply += delta;
+    callbacks.onDelta(delta);
+    pushSentences([...chunker.flush(), text]);
+  };
+
   const write = async (): Promise<void> => {
     try {
       if (args.fixedText !== undefined) {
@@ -81,6 +95,7 @@ export async function streamReply(args: {
         const result = await args.llm.generate(args.systemPrompt, args.history, {
           signal,
           maxTokens: args.maxTokens,
+          functions: args.functions?.(speak),
           onTextDelta: (delta) => {
             clock.mark('firstToken');
             reply += delta;
@@ -88,7 +103,7 @@ export async function streamReply(args: {
             pushSentences(chunker.push(delta));
           },
         });
-        reply = result.text;
+        reply = toolSpoke ? reply.trim() : result.text;
         clock.compute.prefillTokens = result.prefillTokens;
       }
       if (!signal.aborted) pushSentences(chunker.flush());
@@ -122,6 +137,8 @@ export async function streamReply(args: {
       pieces.push(piece);
       if (signal.aborted) break;
       if (!clock.has('firstAudio')) {
+        await args.beforeFirstAudio?.();
+        if (signal.aborted) break;
         clock.mark('firstAudio');
         callbacks.onSpeaking();
       }

@@ -22,6 +22,11 @@ export interface TranscribeOptions {
   signal?: AbortSignal;
   /** ISO language code, or 'auto'. Default: 'en'. */
   language?: string;
+  /**
+   * Encode only as much of whisper's 30 s window as the audio fills (whisper.cpp's audio_ctx): on a few seconds
+   * of audio several times faster, a little less accurate. Meant for partial transcripts. Default: false.
+   */
+  shortWindow?: boolean;
 }
 
 /** Speech to text. The model is loaded once by the factory and reused for every call. */

@@ -22,8 +22,8 @@ export interface NativeTranscribeOptions {
   language: string;
   threads: number;
   temperatureFallback: boolean;
-  /** Encoder frames (20 ms each) to run; 0 or absent: the model's whole 30 s window. */
-  audioContext?: number;
+  /** Encoder positions to compute, 50 per second of audio (whisper.cpp's audio_ctx); 0 or absent: the whole window. */
+  audioCtx?: number;
 }
 
 export interface NativeLoadOptions {

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { EarshotError, abortError, fetchHint } from '../errors.js';
 import { SerialRunner } from '../util/serial-runner.js';
+import { envNumber } from '../util/env-number.js';
 import { DEFAULT_LANGUAGE, type SttEngine, type TranscribeOptions, type Transcript } from './stt-engine.js';
 import { loadWhisperAddon, type NativeTranscribeResult, type NativeWhisperAddon, type NativeWhisperContext } from './whisper-addon.js';
 import { checkWhisperModel, whisperModelName } from './whisper-model-check.js';
@@ -44,6 +45,14 @@ export interface WhisperEngineOptions {
   audioContext?: 'full' | 'fit';
   /** Audio the fitted window keeps beyond the utterance's end, ms. Default: 1000. */
   audioContextMarginMs?: number;
+  /**
+   * Longest one transcription may run, ms, plus `transcribeTimeoutMsPerAudioSecond` for each second of audio;
+   * past it the call fails with one line (whisper.cpp is told to stop at its next check point, and the next call
+   * waits for it). Default: 60000 (env EARSHOT_STT_TIMEOUT_MS).
+   */
+  transcribeTimeoutMs?: number;
+  /** See `transcribeTimeoutMs`. Default: 5000, far above what any model earshot lists needs on a slow laptop. */
+  transcribeTimeoutMsPerAudioSecond?: number;
 }
 
 const DEFAULT_AUDIO_CONTEXT_MARGIN_MS = 1000;
@@ -68,6 +77,14 @@ function toTranscript(result: NativeTranscribeResult, computeMs: number, audioMs
   return { text, segments, computeMs };
 }
 
+/**
+ * Encoder positions for a short window: 50 per second of audio, plus half a second so the last word is not
+ * at the very edge of what the encoder sees.
+ */
+function shortWindowPositions(samples: number): number {
+  return Math.ceil((samples / 16_000) * 50) + 25;
+}
+
 class WhisperEngine implements SttEngine {
   /** One context never runs two whisper_full calls at once. */
   private readonly runner = new SerialRunner();
@@ -85,6 +102,7 @@ class WhisperEngine implements SttEngine {
       fitMarginMs: number | undefined;
       /** The model's full encoder window, frames. */
       maxAudioContext: number;
+      timeout: { baseMs: number; perAudioSecondMs: number };
     },
     readonly backend: string,
   ) {}
@@ -115,11 +133,25 @@ class WhisperEngine implements SttEngine {
     // A queued call may start much later; the caller is free to reuse its buffer in the meantime.
     const samples = audio.slice();
     const stop = signal ? AbortSignal.any([signal, this.disposing.signal]) : this.disposing.signal;
-    // The caller hears of an abort at once; whisper.cpp sees its abort flag only at its next check point
-    // (after the encoder, between decoder steps), and the runner waits for that before the next call.
+    const audioSeconds = samples.length / 16_000;
+    const limitMs = this.settings.timeout.baseMs + this.settings.timeout.perAudioSecondMs * audioSeconds;
+    const overdue = new AbortController();
+    const halt = AbortSignal.any([stop, overdue.signal]);
+    // The caller hears of an abort or a missed deadline at once; whisper.cpp sees its abort flag only at its
+    // next check point (after the encoder, between decoder steps), and the runner waits for that before the
+    // next call.
     return this.runner.run(async () => {
+      const deadline = setTimeout(() => {
+        const model = basename(this.settings.modelPath);
+        overdue.abort(
+          new EarshotError(
+            'MODEL_CORRUPT',
+            `whisper.cpp took more than ${(limitMs / 1000).toFixed(1)} s for ${audioSeconds.toFixed(1)} s of audio with ${model}; use a smaller model (--stt) or check it with npm run fetch-models -- --check`,
+          ),
+        );
+      }, limitMs);
       const onAbort = (): void => this.ctx.abort();
-      stop.addEventListener('abort', onAbort, { once: true });
+      halt.addEventListener('abort', onAbort, { once: true });
       const t0 = performance.now();
       try {
         const { fitMarginMs, maxAudioContext } = this.settings;
@@ -127,17 +159,23 @@ class WhisperEngine implements SttEngine {
           language,
           threads: this.settings.threads,
           temperatureFallback: this.settings.temperatureFallback,
-          audioContext: fitMarginMs === undefined ? 0 : fittedAudioContext(samples.length, fitMarginMs, maxAudioContext),
+          // A partial transcript asks for the short window itself; otherwise the engine's own setting decides.
+          audioCtx: options.shortWindow
+            ? shortWindowPositions(samples.length)
+            : fitMarginMs === undefined
+              ? 0
+              : fittedAudioContext(samples.length, fitMarginMs, maxAudioContext),
         });
-        if (result.aborted) throw abortError(stop);
-        return toTranscript(result, performance.now() - t0, (samples.length / 16_000) * 1000);
+        if (result.aborted) throw abortError(halt);
+        return toTranscript(result, performance.now() - t0, audioSeconds * 1000);
       } catch (e) {
-        if (stop.aborted) throw abortError(stop);
+        if (halt.aborted) throw abortError(halt);
         throw new Error(`whisper.cpp failed to transcribe: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       } finally {
-        stop.removeEventListener('abort', onAbort);
+        clearTimeout(deadline);
+        halt.removeEventListener('abort', onAbort);
       }
-    }, stop);
+    }, halt);
   }
 
   /** One untimed pass over 1 s of silence, without temperature fallback so it is one encoder pass at most. */
@@ -192,6 +230,10 @@ export async function loadWhisperEngine(options: WhisperEngineOptions): Promise<
       modelPath: info.path,
       fitMarginMs: options.audioContext === 'fit' ? (options.audioContextMarginMs ?? DEFAULT_AUDIO_CONTEXT_MARGIN_MS) : undefined,
       maxAudioContext: info.hparams.nAudioCtx,
+      timeout: {
+        baseMs: options.transcribeTimeoutMs ?? envNumber('EARSHOT_STT_TIMEOUT_MS', 60_000),
+        perAudioSecondMs: options.transcribeTimeoutMsPerAudioSecond ?? 5_000,
+      },
     },
     useGpu ? addon.gpuBackend : 'cpu',
   );

@@ -38,9 +38,23 @@ export interface CheckWhisperModelOptions {
   modelName?: string;
 }
 
-/** Upper bounds far above any released whisper model, low enough that a garbage header cannot make the
- * native loader attempt a multi-gigabyte allocation (which aborts the process instead of failing). */
-const LIMITS = { vocab: 1_000_000, ctx: 65_536, state: 65_536, heads: 1_024, layers: 256, mels: 1_024, fft: 65_536, tokenBytes: 4_096 };
+/**
+ * The largest value of each dimension among the published whisper models (tiny to large-v3 and turbo: a 30 s
+ * window of 1500 audio positions, 448 text positions, width up to 1280, 20 heads, 32 layers, 128 mel bands,
+ * 51866 tokens). A file beyond them is not a whisper model earshot knows, and can make whisper.cpp allocate
+ * gigabytes or run for minutes on a second of audio (n_audio_ctx 65536 took 42 s for 1 s).
+ */
+const LIMITS = {
+  vocab: 51_866,
+  audioCtx: 1_500,
+  textCtx: 448,
+  state: 1_280,
+  heads: 20,
+  layers: 32,
+  mels: 128,
+  fft: 1_024,
+  tokenBytes: 4_096,
+};
 
 class Corrupt extends Error {}
 
@@ -62,11 +76,11 @@ function inRange(value: number, min: number, max: number, what: string): number 
 function readHparams(r: BinaryReader): WhisperHparams {
   const h: WhisperHparams = {
     nVocab: inRange(r.i32(), 1, LIMITS.vocab, 'n_vocab'),
-    nAudioCtx: inRange(r.i32(), 1, LIMITS.ctx, 'n_audio_ctx'),
+    nAudioCtx: inRange(r.i32(), 1, LIMITS.audioCtx, 'n_audio_ctx'),
     nAudioState: inRange(r.i32(), 1, LIMITS.state, 'n_audio_state'),
     nAudioHead: inRange(r.i32(), 1, LIMITS.heads, 'n_audio_head'),
     nAudioLayer: inRange(r.i32(), 1, LIMITS.layers, 'n_audio_layer'),
-    nTextCtx: inRange(r.i32(), 1, LIMITS.ctx, 'n_text_ctx'),
+    nTextCtx: inRange(r.i32(), 1, LIMITS.textCtx, 'n_text_ctx'),
     nTextState: inRange(r.i32(), 1, LIMITS.state, 'n_text_state'),
     nTextHead: inRange(r.i32(), 1, LIMITS.heads, 'n_text_head'),
     nTextLayer: inRange(r.i32(), 1, LIMITS.layers, 'n_text_layer'),

@@ -8,8 +8,25 @@ export interface OnnxModelInfo {
   inputNames: string[];
   /** Names of the main graph's outputs, in order. */
   outputNames: string[];
-  /** File size in bytes. */
+  /** Keys that metadata_props lists more than once (runtimes disagree on which copy wins). */
+  repeatedMetadata: string[];
+  /** The main graph's nodes: operator and the names of the values it reads and writes. */
+  nodes: OnnxNodeInfo[];
+  /** Shape of every initializer (stored weight) of the main graph, by name; the weights themselves are not read. */
+  initializerDims: Map<string, number[]>;
+  /** Bytes read as the model (the file size, or the `bytes` option). */
   bytes: number;
+}
+
+export interface OnnxNodeInfo {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+}
+
+export interface ReadOnnxOptions {
+  /** Read only this many bytes from the start of the file as the model. Default: the whole file. */
+  bytes?: number;
 }
 
 /** The file is not a complete ONNX protobuf; `reason` says what was wrong. */
@@ -23,8 +40,15 @@ export class OnnxFormatError extends Error {
 const MODEL_IR_VERSION = 1;
 const MODEL_GRAPH = 7;
 const MODEL_METADATA = 14;
+const GRAPH_NODE = 1;
+const GRAPH_INITIALIZER = 5;
 const GRAPH_INPUT = 11;
 const GRAPH_OUTPUT = 12;
+const NODE_INPUT = 1;
+const NODE_OUTPUT = 2;
+const NODE_OP_TYPE = 4;
+const TENSOR_DIMS = 1;
+const TENSOR_NAME = 8;
 
 interface FieldHeader {
   field: number;
@@ -35,7 +59,10 @@ interface FieldHeader {
 
 /** Reads one field header and, for fixed-size and varint fields, steps over the value. */
 function nextField(r: BinaryReader, end: number): FieldHeader {
-  const tag = r.varint();
+  return fieldAfterTag(r, r.varint(), end);
+}
+
+function fieldAfterTag(r: BinaryReader, tag: bigint, end: number): FieldHeader {
   const field = Number(tag >> 3n);
   const wire = Number(tag & 7n);
   if (field === 0) throw new OnnxFormatError(`has field number 0 at byte ${r.pos}`);
@@ -64,14 +91,14 @@ function skipWithin(r: BinaryReader, length: number, end: number): void {
   r.skip(length);
 }
 
-/** Parses a small message (already in memory) into field number -> length-delimited payloads. */
-function decodeStrings(buf: Buffer): Map<number, Buffer> {
-  const out = new Map<number, Buffer>();
+/** Parses a small message (already in memory) into field number -> its length-delimited payloads, in order. */
+function decodeFields(buf: Buffer): Map<number, Buffer[]> {
+  const out = new Map<number, Buffer[]>();
   const r = BinaryReader.fromBuffer(buf);
   try {
     while (r.pos < r.size) {
       const h = nextField(r, r.size);
-      if (h.wire === 2) out.set(h.field, r.bytes(h.length));
+      if (h.wire === 2) out.set(h.field, [...(out.get(h.field) ?? []), r.bytes(h.length)]);
     }
   } catch (e) {
     if (e instanceof BinaryReadError || e instanceof OnnxFormatError) throw new OnnxFormatError('has a malformed entry');
@@ -80,31 +107,65 @@ function decodeStrings(buf: Buffer): Map<number, Buffer> {
   return out;
 }
 
-function readGraphIo(r: BinaryReader, end: number, info: OnnxModelInfo): void {
+function text(fields: Map<number, Buffer[]>, field: number): string[] {
+  return (fields.get(field) ?? []).map((b) => b.toString('utf8'));
+}
+
+/** A TensorProto's name and dims, stepping over its data (an initializer can be tens of megabytes). */
+function readTensorShape(r: BinaryReader, end: number): { name: string; dims: number[] } {
+  let name = '';
+  const dims: number[] = [];
+  while (r.pos < end) {
+    const tag = r.varint();
+    const field = Number(tag >> 3n);
+    const wire = Number(tag & 7n);
+    if (field === TENSOR_DIMS && wire === 0) {
+      dims.push(Number(r.varint()));
+      continue;
+    }
+    const h = fieldAfterTag(r, tag, end);
+    if (h.wire !== 2) continue;
+    if (h.field === TENSOR_NAME) name = r.utf8(h.length);
+    else if (h.field === TENSOR_DIMS) {
+      const packed = BinaryReader.fromBuffer(r.bytes(h.length));
+      while (packed.pos < packed.size) dims.push(Number(packed.varint()));
+    } else skipWithin(r, h.length, end);
+  }
+  return { name, dims };
+}
+
+function readGraph(r: BinaryReader, end: number, info: OnnxModelInfo): void {
   while (r.pos < end) {
     const h = nextField(r, end);
-    if (h.wire === 2 && (h.field === GRAPH_INPUT || h.field === GRAPH_OUTPUT)) {
-      const name = decodeStrings(r.bytes(h.length)).get(1)?.toString('utf8') ?? '';
+    if (h.wire !== 2) continue;
+    if (h.field === GRAPH_INPUT || h.field === GRAPH_OUTPUT) {
+      const name = text(decodeFields(r.bytes(h.length)), 1)[0] ?? '';
       (h.field === GRAPH_INPUT ? info.inputNames : info.outputNames).push(name);
-    } else if (h.wire === 2) {
+    } else if (h.field === GRAPH_NODE) {
+      const node = decodeFields(r.bytes(h.length));
+      info.nodes.push({ op: text(node, NODE_OP_TYPE)[0] ?? '', inputs: text(node, NODE_INPUT), outputs: text(node, NODE_OUTPUT) });
+    } else if (h.field === GRAPH_INITIALIZER) {
+      const tensor = readTensorShape(r, r.pos + h.length);
+      info.initializerDims.set(tensor.name, tensor.dims);
+    } else {
       skipWithin(r, h.length, end);
     }
   }
 }
 
 /**
- * Reads an ONNX file's metadata and graph input/output names without loading its weights. Throws
- * `OnnxFormatError` for anything that is not a whole ONNX ModelProto (truncated downloads, HTML error pages,
- * Git LFS pointers).
+ * Reads an ONNX file's metadata, graph inputs, outputs, nodes and weight shapes without loading the weights.
+ * Throws `OnnxFormatError` for anything that is not a whole ONNX ModelProto (truncated downloads, HTML error
+ * pages, Git LFS pointers).
  */
-export async function readOnnxModelInfo(file: string): Promise<OnnxModelInfo> {
-  const r = BinaryReader.open(file);
+export async function readOnnxModelInfo(file: string, options: ReadOnnxOptions = {}): Promise<OnnxModelInfo> {
+  const r = BinaryReader.open(file, { limit: options.bytes });
   try {
-    if (r.size === 0) throw new OnnxFormatError('is empty');
+    if (r.limit === 0) throw new OnnxFormatError('is empty');
     return readModel(r);
   } catch (e) {
     if (e instanceof BinaryReadError) {
-      throw new OnnxFormatError(e.kind === 'malformed' ? `has a ${e.message}` : `ends early (a field runs past byte ${r.size})`);
+      throw new OnnxFormatError(e.kind === 'malformed' ? `has a ${e.message}` : `ends early (a field runs past byte ${r.limit})`);
     }
     throw e;
   } finally {
@@ -113,22 +174,33 @@ export async function readOnnxModelInfo(file: string): Promise<OnnxModelInfo> {
 }
 
 function readModel(r: BinaryReader): OnnxModelInfo {
-  const info: OnnxModelInfo = { metadata: {}, inputNames: [], outputNames: [], bytes: r.size };
+  const info: OnnxModelInfo = {
+    // No prototype: a file's keys (even "__proto__") are plain entries.
+    metadata: Object.create(null) as Record<string, string>,
+    inputNames: [],
+    outputNames: [],
+    repeatedMetadata: [],
+    nodes: [],
+    initializerDims: new Map(),
+    bytes: r.limit,
+  };
   let sawIrVersion = false;
   let sawGraph = false;
-  while (r.pos < r.size) {
-    const h = nextField(r, r.size);
+  while (r.pos < r.limit) {
+    const h = nextField(r, r.limit);
     if (h.field === MODEL_IR_VERSION && h.wire === 0) sawIrVersion = true;
     if (h.wire !== 2) continue;
     if (h.field === MODEL_GRAPH) {
       sawGraph = true;
-      readGraphIo(r, r.pos + h.length, info);
+      readGraph(r, r.pos + h.length, info);
     } else if (h.field === MODEL_METADATA) {
-      const entry = decodeStrings(r.bytes(h.length));
-      const key = entry.get(1)?.toString('utf8');
-      if (key !== undefined) info.metadata[key] = entry.get(2)?.toString('utf8') ?? '';
+      const entry = decodeFields(r.bytes(h.length));
+      const key = text(entry, 1)[0];
+      if (key === undefined) continue;
+      if (Object.hasOwn(info.metadata, key)) info.repeatedMetadata.push(key);
+      info.metadata[key] = text(entry, 2)[0] ?? '';
     } else {
-      skipWithin(r, h.length, r.size);
+      skipWithin(r, h.length, r.limit);
     }
   }
   if (!sawIrVersion || !sawGraph) throw new OnnxFormatError('is not an ONNX model (no ir_version or graph)');

@@ -4,9 +4,11 @@ import { SerialRunner } from '../util/serial-runner.js';
 import type { SynthesizeOptions, TtsEngine } from './tts-engine.js';
 import { checkPiperVoice, type PiperVoice } from './piper-voice-check.js';
 import { createSherpaOfflineTts, type SherpaGeneratedAudio, type SherpaOfflineTts } from './sherpa-offline-tts.js';
+import { withDeadline } from '../util/deadline.js';
+import { envNumber } from '../util/env-number.js';
 
 export interface PiperTtsOptions {
-  /** Folder holding one Piper `.onnx`, its `tokens.txt` and, usually, `espeak-ng-data` (sherpa-onnx's vits-piper layout). Required. */
+  /** Folder holding one Piper `.onnx`, its `tokens.txt` and, when it brings its own, `espeak-ng-data` (sherpa-onnx's vits-piper layout). Required. */
   voiceDir: string;
   /**
    * espeak-ng-data folder for phonemizing. Default: `<voiceDir>/espeak-ng-data`, else Debian's
@@ -25,7 +27,15 @@ export interface PiperTtsOptions {
   noiseScaleW?: number;
   /** Piper's length_scale (above 1 is slower); speech lasts `lengthScale / speed` times the voice's own. Default: 1. */
   lengthScale?: number;
+  /**
+   * Longest one synthesis may take, ms, plus 100 ms per character of its text. A voice that never returns (a
+   * damaged model can leave ONNX Runtime stuck inside sherpa-onnx) then fails with one line, and so does every
+   * later call, instead of the conversation hanging. Default: 30000 (env EARSHOT_TTS_TIMEOUT_MS).
+   */
+  synthesisTimeoutMs?: number;
 }
+
+const TIMEOUT_MS_PER_CHAR = 100;
 
 /** Text with no letter or digit has nothing to say; sherpa-onnx would still voice its begin/end symbols. */
 const SPEAKABLE = /[\p{L}\p{N}]/u;
@@ -51,11 +61,13 @@ class PiperTtsEngine implements TtsEngine {
   /** Native runs go one at a time: espeak-ng's phonemizer keeps global state. */
   private readonly runner = new SerialRunner();
   private tts: SherpaOfflineTts | undefined;
+  /** Set once a synthesis overran its deadline: the native side may still be stuck in it. */
+  private stalled: EarshotError | undefined;
 
   constructor(
     tts: SherpaOfflineTts,
     private readonly voice: PiperVoice,
-    private readonly defaults: { speakerId: number; speed: number; lengthScale: number },
+    private readonly defaults: { speakerId: number; speed: number; lengthScale: number; timeoutMs: number },
   ) {
     this.tts = tts;
     this.sampleRate = tts.sampleRate;
@@ -65,6 +77,7 @@ class PiperTtsEngine implements TtsEngine {
     const { signal } = options;
     const tts = this.tts;
     if (!tts) throw new Error('synthesize() called after dispose()');
+    if (this.stalled) throw this.stalled;
     if (signal?.aborted) throw abortError(signal);
     const sid = checkSpeakerId(options.speakerId ?? this.defaults.speakerId, this.voice);
     // sherpa-onnx replaces the configured length_scale with 1/speed whenever speed != 1, so the voice is loaded
@@ -72,9 +85,15 @@ class PiperTtsEngine implements TtsEngine {
     const speed = positive('speed', options.speed ?? this.defaults.speed) / this.defaults.lengthScale;
     if (!SPEAKABLE.test(text)) return new Float32Array(0);
 
-    // sherpa-onnx stops at its next progress callback; the caller does not wait for that.
+    // sherpa-onnx stops at its next progress callback; the caller does not wait for that. A run that never
+    // returns is given up on at its deadline, and the voice refuses further work (stall()).
     const audio: SherpaGeneratedAudio = await this.runner.run(
-      () => tts.generateAsync({ text, sid, speed, onProgress: () => (signal?.aborted ? 0 : 1) }),
+      () =>
+        withDeadline(
+          tts.generateAsync({ text, sid, speed, onProgress: () => (signal?.aborted ? 0 : 1) }),
+          this.defaults.timeoutMs + TIMEOUT_MS_PER_CHAR * text.length,
+          () => this.stall(),
+        ),
       signal,
     );
     if (signal?.aborted) throw abortError(signal);
@@ -83,9 +102,19 @@ class PiperTtsEngine implements TtsEngine {
     return audio.samples.slice();
   }
 
+  private stall(): EarshotError {
+    this.stalled = new EarshotError(
+      'MODEL_CORRUPT',
+      `voice ${this.voice.dir} did not finish speaking a sentence in time and was given up on; the voice may be damaged: check it with npm run fetch-models -- --check`,
+    );
+    return this.stalled;
+  }
+
   async dispose(): Promise<void> {
-    // sherpa-onnx-node frees the native voice when its handle is garbage-collected; wait for the last run first.
+    // sherpa-onnx-node frees the native voice when its handle is garbage-collected; wait for the last run first,
+    // unless it is the one that never returned.
     this.tts = undefined;
+    // A stalled run settled at its deadline, so this does not wait for native work that never returns.
     await this.runner.idle();
   }
 }
@@ -103,6 +132,7 @@ export async function loadPiperTts(options: PiperTtsOptions): Promise<TtsEngine>
     speakerId: options.speakerId ?? 0,
     speed: positive('speed', options.speed ?? 1),
     lengthScale: positive('lengthScale', options.lengthScale ?? 1),
+    timeoutMs: positive('synthesisTimeoutMs', options.synthesisTimeoutMs ?? envNumber('EARSHOT_TTS_TIMEOUT_MS', 30_000)),
   };
   const voice = await checkPiperVoice(options.voiceDir, { espeakDataDir: options.espeakDataDir });
   checkSpeakerId(defaults.speakerId, voice);

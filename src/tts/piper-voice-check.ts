@@ -1,17 +1,20 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EarshotError, fetchHint } from '../errors.js';
-import { OnnxFormatError, readOnnxModelInfo } from './onnx-model-info.js';
+import { OnnxFormatError, readOnnxModelInfo, type OnnxModelInfo } from './onnx-model-info.js';
+import { PIPER_INTEGER_METADATA, PIPER_LIMITS } from './piper-voice-limits.js';
 
 /** Where Debian's `espeak-ng-data` package puts the phoneme data. */
 export const DEBIAN_ESPEAK_DATA_DIR = '/usr/lib/x86_64-linux-gnu/espeak-ng-data';
 
 /** Files espeak-ng cannot start without; sherpa-onnx checks only the first. */
 const ESPEAK_CORE_FILES = ['phontab', 'phonindex', 'phondata', 'intonations'];
-/** Metadata keys sherpa-onnx reads without a default: if one is missing it exits the whole process. */
+/** Metadata keys sherpa-onnx reads without a default: if one is missing or empty it exits the whole process. */
 const REQUIRED_METADATA = ['sample_rate', 'n_speakers', 'language', 'comment'];
 const REQUIRED_INPUTS = ['input', 'input_lengths', 'scales'];
 const REQUIRED_TOKENS = ['_', '^', '$'];
+/** Piper's tokens.txt is about 1 kB. */
+const MAX_TOKENS_BYTES = 1024 * 1024;
 
 export interface PiperVoiceCheckOptions {
   /**
@@ -49,8 +52,9 @@ async function isFile(p: string): Promise<boolean> {
  * Checks tokens.txt the way sherpa-onnx reads it (`symbol id`, a line holding only an id is the space symbol),
  * since it exits the process on a symbol longer than one character or a repeated symbol.
  */
-function checkTokens(text: string, tokensPath: string, fix: string): void {
+function checkTokens(text: string, tokensPath: string, fix: string): number {
   const seen = new Set<string>();
+  let maxId = 0;
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
@@ -59,7 +63,9 @@ function checkTokens(text: string, tokensPath: string, fix: string): void {
     const [symbol, id] = fields.length === 1 ? [' ', fields[0]] : [fields[0], fields[1]];
     const bad = (why: string) =>
       new EarshotError('MODEL_CORRUPT', `${tokensPath} line ${i + 1} ${why}; re-download the voice: ${fix}`);
-    if (fields.length > 2 || !/^\d+$/.test(id)) throw bad('is not "symbol id"');
+    if (fields.length > 2 || !/^\d{1,9}$/.test(id)) throw bad('is not "symbol id"');
+    if (Number(id) >= PIPER_LIMITS.maxTokenId) throw bad(`has the id ${id}, beyond any Piper symbol table`);
+    maxId = Math.max(maxId, Number(id));
     if ([...symbol].length !== 1) throw bad(`has a symbol of ${[...symbol].length} characters (Piper uses one)`);
     if (seen.has(symbol)) throw bad(`repeats the symbol "${symbol}"`);
     seen.add(symbol);
@@ -71,6 +77,43 @@ function checkTokens(text: string, tokensPath: string, fix: string): void {
       `${tokensPath} lacks the Piper symbols ${missing.map((m) => `"${m}"`).join(' ')}; re-download the voice: ${fix}`,
     );
   }
+  return maxId;
+}
+
+/** Ops that pass ids through unchanged in value, between the graph input and the table they index. */
+const ID_PASS_THROUGH = new Set(['Identity', 'Reshape', 'Cast', 'Unsqueeze', 'Squeeze', 'Flatten']);
+
+/**
+ * Rows of the smallest table the model looks its `input` ids up in (a Gather on a stored weight, directly or
+ * through reshapes), when the graph shows one; undefined otherwise. An id at or past it makes ONNX Runtime fail
+ * inside sherpa-onnx, whose synthesis then never returns.
+ */
+function inputVocabulary(info: OnnxModelInfo): number | undefined {
+  const ids = new Set(['input']);
+  let rows: number | undefined;
+  for (const node of info.nodes) {
+    if (ID_PASS_THROUGH.has(node.op) && ids.has(node.inputs[0] ?? '')) node.outputs.forEach((o) => ids.add(o));
+    const table = node.op === 'Gather' && ids.has(node.inputs[1] ?? '') ? info.initializerDims.get(node.inputs[0] ?? '') : undefined;
+    if (table?.[0] !== undefined) rows = Math.min(rows ?? Infinity, table[0]);
+  }
+  return rows;
+}
+
+/** Why the metadata would make sherpa-onnx exit, or undefined when it is within bounds. */
+function metadataProblem(info: OnnxModelInfo): string | undefined {
+  const m = info.metadata;
+  if (info.repeatedMetadata.length > 0) return `metadata lists ${info.repeatedMetadata.join(', ')} more than once`;
+  const missingKeys = REQUIRED_METADATA.filter((k) => !m[k]);
+  if (missingKeys.length > 0) return `metadata lacks ${missingKeys.join(', ')}`;
+  if (!m.comment!.includes('piper')) return `metadata comment "${m.comment}" does not mention piper`;
+  for (const [key, max] of Object.entries(PIPER_INTEGER_METADATA)) {
+    const value = m[key];
+    if (value === undefined || value === '') continue;
+    if (!/^\d{1,9}$/.test(value) || Number(value) > max) return `${key} "${value}" is not a whole number from 0 to ${max}`;
+  }
+  if (Number(m.sample_rate) < PIPER_LIMITS.minSampleRate) return `sample_rate "${m.sample_rate}" is below ${PIPER_LIMITS.minSampleRate}`;
+  if (Number(m.n_speakers) < 1) return `n_speakers "${m.n_speakers}" is below 1`;
+  return undefined;
 }
 
 async function findEspeakData(
@@ -136,7 +179,10 @@ export async function checkPiperVoice(voiceDir: string, options: PiperVoiceCheck
   if (!(await isFile(tokensPath))) {
     throw new EarshotError('MODEL_MISSING', `Voice folder ${dir} has no tokens.txt; run ${fix}`);
   }
-  checkTokens(await readFile(tokensPath, 'utf8'), tokensPath, fix);
+  if ((await stat(tokensPath)).size > MAX_TOKENS_BYTES) {
+    throw new EarshotError('MODEL_CORRUPT', `${tokensPath} is larger than any Piper symbol table; re-download the voice: ${fix}`);
+  }
+  const maxTokenId = checkTokens(await readFile(tokensPath, 'utf8'), tokensPath, fix);
 
   let info;
   try {
@@ -150,12 +196,13 @@ export async function checkPiperVoice(voiceDir: string, options: PiperVoiceCheck
   const notPiper = (why: string) =>
     new EarshotError('MODEL_CORRUPT', `${modelPath} is not a sherpa-onnx Piper voice (${why}); re-download it: ${fix}`);
   const m = info.metadata;
-  const missingKeys = REQUIRED_METADATA.filter((k) => m[k] === undefined);
-  if (missingKeys.length > 0) throw notPiper(`metadata lacks ${missingKeys.join(', ')}`);
-  if (!m.comment.includes('piper')) throw notPiper(`metadata comment "${m.comment}" does not mention piper`);
+  const problem = metadataProblem(info);
+  if (problem) throw notPiper(problem);
+  const vocabulary = inputVocabulary(info);
+  if (vocabulary !== undefined && maxTokenId >= vocabulary) {
+    throw new EarshotError('MODEL_CORRUPT', `${tokensPath} uses the id ${maxTokenId}, but ${modelPath} has only ${vocabulary} symbols; re-download the voice: ${fix}`);
+  }
   const sampleRate = Number(m.sample_rate);
-  if (!/^\d+$/.test(m.sample_rate) || sampleRate < 1000) throw notPiper(`sample_rate "${m.sample_rate}"`);
-  if (!/^\d+$/.test(m.n_speakers)) throw notPiper(`n_speakers "${m.n_speakers}"`);
   const missingInputs = REQUIRED_INPUTS.filter((n) => !info.inputNames.includes(n));
   if (missingInputs.length > 0) throw notPiper(`graph lacks input ${missingInputs.join(', ')}`);
   if (info.outputNames.length === 0) throw notPiper('graph has no output');

@@ -17,6 +17,14 @@ export type EndpointEvent =
 
 type State = 'silence' | 'onset' | 'speech';
 
+/** The utterance still being spoken: where it starts, how far it has been heard, and its audio so far. */
+export interface OpenUtterance {
+  startSample: number;
+  endSample: number;
+  /** Pre-roll and every frame since (copied on each call). */
+  audio(): Float32Array;
+}
+
 /**
  * Turns a stream of (frame, speech probability) into utterances. Pure logic over sample counts, so it is
  * deterministic and behaves the same on a file and on a live microphone.
@@ -72,6 +80,13 @@ export class Endpointer {
   endNow(): EndpointEvent[] {
     if (this.state !== 'speech') return [];
     return [this.close(false)];
+  }
+
+  /** The open utterance, or undefined between utterances. */
+  get openUtterance(): OpenUtterance | undefined {
+    if (this.state !== 'speech') return undefined;
+    const frames = this.frames;
+    return { startSample: this.startSample, endSample: this.position, audio: () => concatFloat32(frames) };
   }
 
   push(frame: Float32Array, probability: number): EndpointEvent[] {

@@ -2,7 +2,7 @@ import { PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
 import { createStreamResampler, type StreamResampler } from '../audio/resample.js';
 import { EchoGate } from './echo-gate.js';
 import type { DuplexMode, EchoGateOptions } from './echo-gate-options.js';
-import { Endpointer } from './endpointer.js';
+import { Endpointer, type OpenUtterance } from './endpointer.js';
 import { defaultEndpointingOptions, type EndpointingOptions } from './endpointing-options.js';
 import { withDefaults } from '../util/with-defaults.js';
 import type { VadEngine } from '../vad/vad-engine.js';
@@ -93,6 +93,11 @@ export class Listener {
   /** True while a user utterance is open. */
   get inSpeech(): boolean {
     return this.endpointer.inSpeech;
+  }
+
+  /** The utterance being spoken, for partial transcripts; undefined between utterances. */
+  get openUtterance(): OpenUtterance | undefined {
+    return this.endpointer.openUtterance;
   }
 
   /** Stream time of the end of the open utterance's last speech, ms. */

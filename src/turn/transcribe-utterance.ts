@@ -16,8 +16,8 @@ export interface HeardUtterance {
 export async function transcribeUtterance(
   stt: SttEngine,
   audio: Float32Array,
-  options: { signal?: AbortSignal; language: string; filter: TranscriptFilterOptions },
+  options: { signal?: AbortSignal; language: string; filter: TranscriptFilterOptions; shortWindow?: boolean },
 ): Promise<HeardUtterance> {
-  const transcript = await stt.transcribe(audio, { signal: options.signal, language: options.language });
+  const transcript = await stt.transcribe(audio, { signal: options.signal, language: options.language, shortWindow: options.shortWindow });
   return { words: meaningfulText(transcript, rms(audio), options.filter), transcript };
 }

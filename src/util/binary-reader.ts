@@ -126,51 +126,22 @@ export class BinaryReader {
     return start - this.bufStart;
   }
 
-  u8(): number {
-    return this.read(1, (b, at) => b.readUInt8(at));
-  }
-
-  i8(): number {
-    return this.read(1, (b, at) => b.readInt8(at));
-  }
-
-  u16(): number {
-    return this.read(2, (b, at) => b.readUInt16LE(at));
-  }
-
-  i16(): number {
-    return this.read(2, (b, at) => b.readInt16LE(at));
-  }
-
-  u32(): number {
-    return this.read(4, (b, at) => b.readUInt32LE(at));
-  }
-
-  i32(): number {
-    return this.read(4, (b, at) => b.readInt32LE(at));
-  }
-
-  u64(): bigint {
-    return this.read(8, (b, at) => b.readBigUInt64LE(at));
-  }
-
-  i64(): bigint {
-    return this.read(8, (b, at) => b.readBigInt64LE(at));
-  }
-
-  f32(): number {
-    return this.read(4, (b, at) => b.readFloatLE(at));
-  }
-
-  f64(): number {
-    return this.read(8, (b, at) => b.readDoubleLE(at));
-  }
-
-  /** Reads `n` bytes with `get`, after take() has moved the window over them. */
-  private read<T>(n: number, get: (buf: Buffer, at: number) => T): T {
+  /** Reads the next `n` bytes with one of Buffer's readers. */
+  private num<T>(n: number, read: (buf: Buffer, at: number) => T): T {
     const at = this.take(n);
-    return get(this.buf, at);
+    return read(this.buf, at);
   }
+
+  u8 = (): number => this.num(1, (b, at) => b.readUInt8(at));
+  i8 = (): number => this.num(1, (b, at) => b.readInt8(at));
+  u16 = (): number => this.num(2, (b, at) => b.readUInt16LE(at));
+  i16 = (): number => this.num(2, (b, at) => b.readInt16LE(at));
+  u32 = (): number => this.num(4, (b, at) => b.readUInt32LE(at));
+  i32 = (): number => this.num(4, (b, at) => b.readInt32LE(at));
+  u64 = (): bigint => this.num(8, (b, at) => b.readBigUInt64LE(at));
+  i64 = (): bigint => this.num(8, (b, at) => b.readBigInt64LE(at));
+  f32 = (): number => this.num(4, (b, at) => b.readFloatLE(at));
+  f64 = (): number => this.num(8, (b, at) => b.readDoubleLE(at));
 
   /** A copy of the next `n` bytes. */
   bytes(n: number): Buffer {

@@ -1,21 +1,14 @@
 import { copyFileSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../support/run-cli.js';
+import { expectOneLineError } from '../support/one-line-error.js';
+import { runCli } from '../support/run-cli.js';
 import { writeScenario } from '../support/speech-fixtures.js';
 import { testModels } from '../support/test-models.js';
 
-/** A user-caused failure: exactly one line on stderr, no stack trace, a non-zero exit, not a signal. */
-function expectOneLineError(r: CliResult, pattern: RegExp): void {
-  expect(r.signal).toBeNull();
-  expect(r.code).not.toBe(0);
-  const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'));
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 describe('earshot run with bad input', () => {
   let dir: string;
@@ -115,5 +108,35 @@ describe('earshot run with bad input', () => {
     for (const flag of ['--input', '--output', '--output-dir', '--stt-model', '--llm-model', '--voice', '--espeak-data', '--vad-model', '--system-prompt', '--metrics-json']) {
       expect(run.stdout).toContain(flag);
     }
+  });
+});
+
+describe('earshot serve with bad flags', () => {
+  const models = ['--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice, '--espeak-data', testModels.espeakData];
+
+  it('says what --help says about binding, tokens and the protocol', async () => {
+    const r = await runCli(['serve', '--help']);
+    expect(r.code).toBe(0);
+    for (const text of ['--host', '--port', '--token', '--max-sessions', '--idle-timeout', 'earshot.v1', 'autostart=1', 'loopback']) {
+      expect(r.stdout).toContain(text);
+    }
+  });
+
+  it('names a port that is taken, before loading any model', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      const r = await runCli(['serve', '--port', port, ...models]);
+      expectOneLineError(r, new RegExp(`127\\.0\\.0\\.1:${port} is in use; pick another with --port`));
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('rejects a port out of range, an empty token, and --json with --quiet', async () => {
+    expectOneLineError(await runCli(['serve', '--port', '70000', ...models]), /--port takes 0-65535/);
+    expectOneLineError(await runCli(['serve', '--token', '', ...models]), /--token must not be empty/);
+    expectOneLineError(await runCli(['serve', '--json', '--quiet', ...models]), /--json and --quiet do not go together/);
   });
 });

@@ -62,14 +62,16 @@ export class ScriptedVad implements VadEngine {
 
 /** STT that returns its scripted transcripts in order (then ''), after `computeMs` of timer time. */
 export class ScriptedStt implements SttEngine {
-  /** The audio of every call, in order. */
+  /** The audio of every call for a whole utterance, in order. */
   readonly heard: Float32Array[] = [];
+  /** The audio of every partial transcript (a short window): they answer with the next script line, not taking it. */
+  readonly partials: Float32Array[] = [];
 
   constructor(private readonly transcripts: readonly string[], private readonly computeMs = 5) {}
 
   async transcribe(audio: Float32Array, options: TranscribeOptions = {}): Promise<Transcript> {
     const text = this.transcripts[this.heard.length] ?? '';
-    this.heard.push(audio);
+    (options.shortWindow ? this.partials : this.heard).push(audio);
     await abortableSleep(this.computeMs, options.signal ?? new AbortController().signal);
     if (options.signal?.aborted) throw abortError(options.signal);
     const endMs = (audio.length / PIPELINE_SAMPLE_RATE) * 1000;

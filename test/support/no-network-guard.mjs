@@ -20,8 +20,12 @@ net.Socket.prototype.connect = function connect(...args) {
 };
 tls.connect = (...args) => deny(`tls.connect ${JSON.stringify(args[0]?.host ?? args[0])}`);
 for (const name of ['lookup', 'resolve', 'resolve4', 'resolve6', 'resolveAny', 'resolveTxt', 'resolveSrv', 'reverse']) {
-  dns[name] = (host) => deny(`dns.${name} ${host}`);
-  dns.promises[name] = async (host) => deny(`dns.promises.${name} ${host}`);
+  const original = dns[name];
+  const originalPromise = dns.promises[name];
+  // Looking up an IP literal asks no server (a server binding 127.0.0.1 does it): that is not network use.
+  dns[name] = (host, ...rest) => (name === 'lookup' && net.isIP(host) ? original(host, ...rest) : deny(`dns.${name} ${host}`));
+  dns.promises[name] = async (host, ...rest) =>
+    name === 'lookup' && net.isIP(host) ? originalPromise(host, ...rest) : deny(`dns.promises.${name} ${host}`);
 }
 dgram.createSocket = () => deny('dgram.createSocket');
 globalThis.fetch = async (url) => deny(`fetch ${url}`);

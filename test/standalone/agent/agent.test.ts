@@ -80,6 +80,8 @@ describe('Agent on scripted engines', () => {
     const end = log['speech-end'][0];
     expect(end).toMatchObject({ startMs: 288, truncated: false });
     expect(Math.abs(end.endMs - 1300)).toBeLessThanOrEqual(FRAME_MS);
+    // While the tone was open it was transcribed in part, on a short window, at least once.
+    expect(stt.partials.length).toBeGreaterThanOrEqual(1);
     // STT got the pre-roll, the whole tone and the silence that ended the turn.
     expect(stt.heard).toHaveLength(1);
     const heard = stt.heard[0];

@@ -103,6 +103,25 @@ describe('loadLlamaEngine', () => {
     expect([a.text, b.text]).toEqual([reply, reply]);
   });
 
+  it('lets a waiting call leave the queue at once when aborted, while the running one goes on', async () => {
+    const first = new AbortController();
+    let firstDeltas = 0;
+    const running = looping.generate('', ask('Talk forever'), {
+      signal: first.signal,
+      maxTokens: 100_000,
+      onTextDelta: () => firstDeltas++,
+    });
+    const second = new AbortController();
+    const waiting = looping.generate('', ask('Me too'), { signal: second.signal, onTextDelta: () => expect.fail('never ran') });
+    while (firstDeltas < 5) await new Promise((r) => setTimeout(r, 5));
+    second.abort();
+    expect(await waiting).toEqual({ text: '', aborted: true, tokens: 0 });
+    const deltasWhenSecondLeft = firstDeltas;
+    while (firstDeltas < deltasWhenSecondLeft + 5) await new Promise((r) => setTimeout(r, 5));
+    first.abort();
+    expect((await running).aborted).toBe(true);
+  });
+
   it('keeps the event loop free while generating', async () => {
     let last = performance.now();
     let worstGap = 0;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EarshotError } from '../../../src/errors.js';
 import { loadManifest } from '../../../src/models/manifest.js';
+import { manifestPins } from '../../../src/models/model-pins.js';
 import { isPinnedUrl, parseManifest } from '../../../src/models/manifest-schema.js';
 import { resolveModel } from '../../../src/models/resolve.js';
 
@@ -31,9 +32,20 @@ describe('model-manifest.json', () => {
         expect(file.urls.some((u) => u.includes('/resolve/main/') || u.includes('/latest/'))).toBe(false);
         expect(file.size).toBeGreaterThan(0);
         expect(file.hashSource.length).toBeGreaterThan(10);
-        if (file.trust === 'pinned') expect(file.digest?.value).toMatch(/^[0-9a-f]{40,128}$/);
-        else expect(file.archive, `${entry.id} is unpinned: it must be an archive recorded on first use`).toBeDefined();
+        expect(file.trust, `${entry.id} ${file.name} must carry an upstream digest`).toBe('pinned');
+        expect(file.digest?.value).toMatch(/^[0-9a-f]{32,128}$/);
       }
+      expect(manifestPins(entry), `${entry.id}: every file it installs is pinned`).toBeDefined();
+    }
+  });
+
+  it('pins every Piper voice by the sha256 of its published .onnx, installing the files earshot derives from them', () => {
+    for (const voice of manifest.models.filter((m) => m.role === 'tts')) {
+      expect(voice.piper, voice.id).toEqual({ model: `${voice.id}.onnx`, config: `${voice.id}.onnx.json` });
+      const model = voice.files.find((f) => f.name === voice.piper!.model)!;
+      expect(model.digest?.algorithm).toBe('sha256');
+      expect(model.urls[0]).toMatch(/^https:\/\/huggingface\.co\/rhasspy\/piper-voices\/resolve\/[0-9a-f]{40}\//);
+      expect([...manifestPins(voice)!.keys()].sort()).toEqual([`${voice.id}.onnx`, `${voice.id}.onnx.json`, 'tokens.txt']);
     }
   });
 

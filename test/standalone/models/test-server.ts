@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 
@@ -10,19 +11,29 @@ export interface TestServer {
   /** Range headers seen per path ('' when absent). */
   ranges: Map<string, string[]>;
   serve(path: string, body: Buffer, behaviour?: Behaviour): void;
+  /** Answer `path` with a handler of its own (redirects, endless or trickling bodies). */
+  handle(path: string, handler: (req: IncomingMessage, res: ServerResponse) => void): void;
   /** Also serve every file under `dir` at `/<prefix>/...`. */
   serveDir(prefix: string, dir: string): void;
   close(): Promise<void>;
 }
 
-/** A loopback HTTP server that honours Range and can drop or stall a response, for download tests. */
-export async function startTestServer(): Promise<TestServer> {
+export interface TestServerOptions {
+  /** Serve https with this key and certificate (PEM) instead of plain http. */
+  tls?: { key: string; cert: string };
+}
+
+/** A loopback HTTP(S) server that honours Range and can drop or stall a response, for download tests. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const files = new Map<string, { body: Buffer; behaviour: Behaviour; served: number }>();
+  const handlers = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
   const dirs = new Map<string, string>();
   const ranges = new Map<string, string[]>();
-  const server: Server = createServer(async (req, res) => {
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     ranges.set(path, [...(ranges.get(path) ?? []), req.headers.range ?? '']);
+    const handler = handlers.get(path);
+    if (handler) return handler(req, res);
     let file = files.get(path);
     if (!file) {
       const prefix = [...dirs.keys()].find((p) => path.startsWith(`/${p}/`));
@@ -51,13 +62,15 @@ export async function startTestServer(): Promise<TestServer> {
       return;
     }
     res.end(slice);
-  });
+  };
+  const server: Server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     ranges,
     serve: (path, body, behaviour = 'normal') => files.set(path, { body, behaviour, served: 0 }),
+    handle: (path, handler) => handlers.set(path, handler),
     serveDir: (prefix, dir) => dirs.set(prefix, dir),
     close: () =>
       new Promise<void>((resolve) => {

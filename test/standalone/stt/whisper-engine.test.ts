@@ -110,6 +110,24 @@ describe('whisper engine (tiny.en shape, 11 s of LibriVox speech)', () => {
     expect(results.map((r) => r.text)).toEqual([tiny.text, tiny.text, tiny.text]);
   });
 
+  it('a short window encodes only what the audio fills: same text, a fraction of the work', async () => {
+    const short = speech(2);
+    const full: number[] = [];
+    const windowed: number[] = [];
+    // Alternated and the best of two each, so a busy machine slows both alike.
+    for (let i = 0; i < 2; i++) {
+      const f = await engine.transcribe(short);
+      const w = await engine.transcribe(short, { shortWindow: true });
+      expect([f.text, w.text]).toEqual([tiny.text, tiny.text]);
+      full.push(f.computeMs);
+      windowed.push(w.computeMs);
+    }
+    console.log(`2 s of audio: whole window ${Math.min(...full).toFixed(0)} ms, short window ${Math.min(...windowed).toFixed(0)} ms`);
+    expect(Math.min(...windowed)).toBeLessThan(Math.min(...full) / 2);
+    // Longer than the model's window: clamped to it, not past the positional embedding.
+    expect((await engine.transcribe(speech(40), { shortWindow: true })).text).toContain(tiny.text);
+  });
+
   it('returns an empty transcript for empty audio', async () => {
     expect(await engine.transcribe(new Float32Array(0))).toEqual({ text: '', segments: [], computeMs: 0 });
   });

@@ -1,0 +1,119 @@
+import { networkInterfaces } from 'node:os';
+import { Command, Option } from 'commander';
+import { loadEngines } from '../agent/load-engines.js';
+import { EarshotError } from '../errors.js';
+import { generateToken, isLoopbackHost } from '../server/access-policy.js';
+import { defaultServeOptions } from '../server/serve-options.js';
+import { SUBPROTOCOL } from '../server/protocol.js';
+import { checkBindable, SOCKET_PATH, VoiceServer } from '../server/voice-server.js';
+import type { DuplexMode } from '../turn/echo-gate-options.js';
+import { addModelFlags, agentOptionsFromFlags, parsePositiveInt, type ModelFlags } from './model-flags.js';
+import { ServeLog, type ServeLogMode } from './serve-log.js';
+
+interface ServeFlags extends ModelFlags {
+  host: string;
+  port: number;
+  token?: string;
+  maxSessions: number;
+  idleTimeout: number;
+  duplex: DuplexMode;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new EarshotError('BAD_OPTION', `--port takes 0-65535 (0: any free port), got "${value}"`);
+  return n;
+}
+
+export function serveCommand(): Command {
+  const cmd = new Command('serve')
+    .description(
+      'serve a web page that talks: the browser\'s microphone in, its speaker out, live captions, over a WebSocket ' +
+        'on the same origin; nothing is loaded from the internet',
+    )
+    .option('--host <address>', 'address to bind; any other than a loopback address requires a token', defaultServeOptions.host)
+    .option('--port <n>', 'TCP port (0: any free port)', parsePort, defaultServeOptions.port)
+    .option(
+      '--token <secret>',
+      'secret the page URL (?token=) and every socket must present; generated and printed when binding a non-loopback address without one',
+    )
+    .option('--max-sessions <n>', 'conversations at once; one more is told it is busy', parsePositiveInt, defaultServeOptions.maxSessions)
+    .option('--idle-timeout <seconds>', 'close a session from which nothing arrived for this long', parsePositiveInt, defaultServeOptions.idleTimeoutMs / 1000)
+    .addOption(
+      new Option('--duplex <mode>', 'speech over a reply: full, gate or half (as for earshot start)').choices(['full', 'gate', 'half']).default('gate'),
+    )
+    .option('-q, --quiet', 'print only the conversations')
+    .option('--json', 'print one JSON object per line: the protocol messages of every session, and connections')
+    .addHelpText(
+      'after',
+      `
+The page and the socket (${SOCKET_PATH}, subprotocol ${SUBPROTOCOL}) share one origin; the socket refuses other origins.
+Bound to 127.0.0.1 (the default) only this machine can connect. Any other address needs a token: give --token,
+or earshot generates one and prints the URL that carries it. Open the page with ?autostart=1 to start
+listening hands-free on load (a kiosk), e.g. chromium --kiosk --autoplay-policy=no-user-gesture-required URL.`,
+    );
+  addModelFlags(cmd);
+  return cmd.action(async (flags: ServeFlags) => {
+    process.exitCode = await serve(flags);
+  });
+}
+
+function logMode(flags: ServeFlags): ServeLogMode {
+  if (flags.json && flags.quiet) throw new EarshotError('BAD_OPTION', '--json and --quiet do not go together; pick one');
+  return flags.json ? 'json' : flags.quiet ? 'quiet' : 'plain';
+}
+
+/** Addresses other machines may reach this one at, for the URL printed when binding every interface. */
+function lanAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && !a.internal && a.family === 'IPv4')
+    .map((a) => a!.address);
+}
+
+async function serve(flags: ServeFlags): Promise<number> {
+  const log = new ServeLog(logMode(flags));
+  const shared = agentOptionsFromFlags(flags, (line) => log.notice(line, { event: 'notice', message: line }));
+  const token = flags.token ?? (isLoopbackHost(flags.host) ? undefined : generateToken());
+  if (token !== undefined && token.length === 0) throw new EarshotError('BAD_OPTION', '--token must not be empty');
+
+  await checkBindable(flags.host, flags.port);
+
+  const shutdown = new AbortController();
+  const onSignal = () => {
+    if (shutdown.signal.aborted) process.exit(130);
+    log.notice('closing the sessions', { event: 'stopping' });
+    shutdown.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  log.notice('loading models…', { event: 'loading' });
+  const { engines, loaded } = await loadEngines(shared, ['stt', 'llm', 'tts']);
+  let server: VoiceServer | undefined;
+  try {
+    server = new VoiceServer({
+      engines,
+      agentOptions: { ...shared, interruption: { duplex: flags.duplex } },
+      serve: { host: flags.host, port: flags.port, token, maxSessions: flags.maxSessions, idleTimeoutMs: flags.idleTimeout * 1000 },
+    });
+    log.attach(server);
+    if (!shutdown.signal.aborted) {
+      await server.listen();
+      if (['0.0.0.0', '::'].includes(flags.host)) {
+        const query = token ? `?token=${encodeURIComponent(token)}` : '';
+        for (const a of lanAddresses()) log.notice(`also at http://${a}:${new URL(server.url).port}/${query}`, { event: 'address', address: a });
+      }
+      await new Promise<void>((resolve) => shutdown.signal.addEventListener('abort', () => resolve(), { once: true }));
+    }
+  } finally {
+    await server?.close();
+    await Promise.allSettled(loaded.map((k) => engines[k]?.dispose()));
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  log.notice('bye', { event: 'closed' });
+  return 0;
+}

@@ -1,0 +1,68 @@
+import type { ServerMessage } from '../server/protocol.js';
+import type { VoiceServer } from '../server/voice-server.js';
+import { latencyLine } from './turn-report.js';
+
+/**
+ * What `earshot serve` prints: `plain` shows connections and each conversation's lines (prefixed with the
+ * session number); `quiet` only the conversation; `json` one object per line, the protocol's own messages
+ * tagged with their session (reply audio is not printed).
+ */
+export type ServeLogMode = 'plain' | 'quiet' | 'json';
+
+export class ServeLog {
+  constructor(
+    private readonly mode: ServeLogMode,
+    private readonly out: NodeJS.WritableStream = process.stdout,
+    private readonly status: NodeJS.WritableStream = process.stderr,
+  ) {}
+
+  attach(server: VoiceServer): void {
+    server.on('listening', ({ url, host, port }) => this.notice(`serving ${url} (Ctrl-C to stop)`, { event: 'listening', url, host, port }));
+    server.on('session-open', ({ session, remote }) => {
+      this.notice(`session ${session.id}: connected from ${remote}`, { event: 'session-open', session: session.id, remote });
+      session.on('message', (m) => this.message(session.id, m));
+    });
+    server.on('session-close', ({ session, code, reason, closeMs }) =>
+      this.notice(`session ${session}: closed (${code}${reason ? ` ${reason}` : ''}), freed in ${Math.round(closeMs)} ms`, {
+        event: 'session-close',
+        session,
+        code,
+        reason,
+        closeMs: Math.round(closeMs),
+      }),
+    );
+    server.on('refused', ({ remote, status, reason }) =>
+      this.notice(`refused ${remote}: ${reason}`, { event: 'refused', remote, status, reason }),
+    );
+  }
+
+  /** A message from the command itself (loading, closing). */
+  notice(text: string, event: Record<string, unknown>): void {
+    if (this.mode === 'json') this.out.write(JSON.stringify(event) + '\n');
+    else if (this.mode === 'plain') this.status.write(`earshot: ${text}\n`);
+  }
+
+  private message(session: number, m: ServerMessage): void {
+    if (this.mode === 'json') {
+      this.out.write(JSON.stringify({ ...m, session }) + '\n');
+      return;
+    }
+    const line = this.lineFor(m);
+    if (line !== undefined) this.out.write(`[${session}] ${line}\n`);
+  }
+
+  private lineFor(m: ServerMessage): string | undefined {
+    switch (m.type) {
+      case 'transcript':
+        return `you: ${m.text}`;
+      case 'turn-end':
+        return m.reply ? `earshot: ${m.reply}${m.interrupted ? ' [interrupted]' : ''}` : undefined;
+      case 'metrics':
+        return this.mode === 'plain' ? latencyLine(m) : undefined;
+      case 'error':
+        return this.mode === 'plain' ? `error (${m.code}): ${m.message}` : undefined;
+      default:
+        return undefined;
+    }
+  }
+}

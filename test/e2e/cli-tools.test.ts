@@ -1,0 +1,80 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeScriptedLlama } from '../fixtures/models/gguf-llama.js';
+import { writeScriptedWhisperModel } from '../fixtures/models/whisper-ggml.js';
+import { runCli } from '../support/run-cli.js';
+import { writeScenario } from '../support/speech-fixtures.js';
+import { testModels } from '../support/test-models.js';
+
+const QUESTION = 'When is the museum open on Sunday?';
+const ANSWER = 'On Sunday the museum is open from 10:00 to 18:00.';
+const KIOSK_TOOLS = 'examples/kiosk/tools.mjs';
+
+describe('earshot run --tools', () => {
+  let dir: string;
+  let question: string;
+  let models: string[];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'earshot-cli-tools-'));
+    const cache = join(process.cwd(), '.cache', 'test', 'cli-tools');
+    const [stt, llm] = await Promise.all([
+      writeScriptedWhisperModel({ path: join(cache, 'whisper-museum.bin'), script: QUESTION, shape: 'micro' }),
+      writeScriptedLlama({
+        path: join(cache, 'llama-opening-hours.gguf'),
+        toolCall: { name: 'opening_hours', params: { day: 'sunday' }, answers: [{ when: '18:00', reply: ANSWER }] },
+      }),
+    ]);
+    question = (await writeScenario('cli-museum-question', [800, QUESTION, 1500])).path;
+    models = ['--stt-model', stt.path, '--llm-model', llm.path, '--voice', testModels.voice, '--espeak-data', testModels.espeakData, '--gpu', 'off'];
+  });
+
+  it('answers from the kiosk example: the call, the reply with its result, and the session table', async () => {
+    const metrics = join(dir, 'metrics.jsonl');
+    const r = await runCli(['run', '--input', question, '--tools', KIOSK_TOOLS, '--metrics-json', metrics, ...models], { guard: true });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`[turn 1] you: ${QUESTION}`);
+    expect(r.stdout).toMatch(/^\[turn 1\] tool opening_hours \{"day":"sunday"\} → ok in \d+ ms$/m);
+    expect(r.stdout).toContain(`[turn 1] earshot: ${ANSWER}`);
+    expect(r.stdout).toMatch(/^session: 1 turn · 0 interruptions · 0 false interruptions · 0 masked · 1 tool call \(0 failed\)$/m);
+    expect(r.stdout).toMatch(/^ {2}opening_hours +1 +0 +\d+ +\d+$/m);
+    for (const engine of ['stt', 'llm', 'tts']) expect(r.stdout).toMatch(new RegExp(`^ {2}${engine} +[1-9]\\d* +\\d+ +\\d+$`, 'm'));
+    const line = JSON.parse(readFileSync(metrics, 'utf8').trim());
+    expect(line.tools).toEqual([{ name: 'opening_hours', status: 'ok', ms: expect.any(Number) }]);
+  });
+
+  it('a bad tools module is one line naming the file and the problem, before any model loads', async () => {
+    const write = (name: string, source: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, source);
+      return path;
+    };
+    const cases: [string, string][] = [
+      [join(dir, 'missing.mjs'), 'no such file'],
+      [write('throws.mjs', `throw new Error('cannot reach the ticket system');`), 'failed to load (cannot reach the ticket system)'],
+      [write('not-a-tool.mjs', `export default [{ name: 'x', description: 'X.' }];`), 'tool 1 ("x") is not a tool: its handler is not a function'],
+      [write('twice.mjs', `const t = { name: 'a', description: 'A.', handler: () => 1 };\nexport default [t, t];`), 'two tools are named "a"'],
+    ];
+    // The model file does not exist: had it been loaded first, that would be the error.
+    const noModel = models.map((m) => (m.endsWith('.gguf') ? join(dir, 'missing.gguf') : m));
+    for (const [path, problem] of cases) {
+      const r = await runCli(['run', '--input', question, '--tools', path, ...noModel]);
+      const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'));
+      expect(r.code, r.stderr).toBe(2);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`earshot: tools module ${path}: ${problem}`);
+    }
+  });
+
+  it('has --tools and --mask in --help', async () => {
+    for (const command of ['run', 'start']) {
+      const help = (await runCli([command, '--help'])).stdout.replace(/\s+/g, ' ');
+      expect(help).toContain('--tools <file>');
+      expect(help).toContain(`(choices: "off", "earcon", "phrase", default: "${command === 'run' ? 'off' : 'phrase'}")`);
+      expect(help).toContain('--mask-phrase <text>');
+    }
+  });
+});
