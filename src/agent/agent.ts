@@ -273,9 +273,10 @@ export class Agent extends TypedEmitter<AgentEvents> {
 
   private onFrame(): void {
     if (this.listener.inSpeech && this.bargeIn.pending) this.bargeIn.onSpeech(this.listener.lastSpeechMs);
-    // Not over a reply: its LLM and TTS need the cores, and barge-in transcribes that speech whole anyway.
+    // Not over a reply: its LLM and TTS need the cores, and barge-in transcribes that speech whole anyway. Not
+    // during a speculation either: it is already transcribing the whole utterance so far.
     const open = this.listener.openUtterance;
-    if (open && !this.current) this.partials.heard(open);
+    if (open && !this.current && !this.speculation) this.partials.heard(open);
     this.refreshState();
   }
 

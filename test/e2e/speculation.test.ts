@@ -49,7 +49,11 @@ describe('speculative turns on real engines, live', () => {
   });
 
   async function conversation(say: (feed: LiveFeed) => void, stt: SttEngine, options: AgentOptions = {}): Promise<{ agent: Agent; log: AgentLog }> {
-    const agent = new Agent({ ...engines, stt }, { sink: new RealtimeSink({ write: () => undefined }), interruption: { duplex: 'full' }, ...options });
+    // No partial transcripts: every STT call counted here is a turn's or a speculation's.
+    const agent = new Agent(
+      { ...engines, stt },
+      { sink: new RealtimeSink({ write: () => undefined }), interruption: { duplex: 'full' }, partialTranscripts: { enabled: false }, ...options },
+    );
     const log = recordAgent(agent);
     const feed = new LiveFeed(agent);
     agent.start();
