@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Agent } from '../src/agent/agent.js';
-import type { AgentEngines } from '../src/agent/agent-options.js';
+import type { AgentEngineSet } from '../src/agent/agent.js';
 import { RealtimeSink } from '../src/audio/realtime-sink.js';
 import { readWavForPipeline } from '../src/audio/wav.js';
 import { loadLlamaEngine } from '../src/llm/llama-engine.js';
@@ -44,7 +44,7 @@ export async function benchMasking(toolMs = 1500, runs = 3): Promise<MaskingBenc
     }),
   ]);
   const input = await readWavForPipeline((await writeScenario('bench-museum-question', [800, QUESTION, 1200])).path);
-  const engines: Required<AgentEngines> = {
+  const engines: AgentEngineSet = {
     vad: await loadSileroVad(),
     stt: await loadWhisperEngine({ modelPath: stt.path }),
     // One thread: the model is tiny, and two spinning threads on a busy 2-core machine slow it down many times.
@@ -80,7 +80,7 @@ export async function benchMasking(toolMs = 1500, runs = 3): Promise<MaskingBenc
 }
 
 /** One spoken question; the reply is cut once it starts (only the wait before it is measured). */
-async function oneTurn(engines: Required<AgentEngines>, question: Float32Array, tool: Tool, mode: MaskMode) {
+async function oneTurn(engines: AgentEngineSet, question: Float32Array, tool: Tool, mode: MaskMode) {
   let firstSoundAt = 0;
   const sink = new RealtimeSink({
     write: (block) => {

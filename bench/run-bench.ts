@@ -9,13 +9,46 @@ import { benchPipeline } from './pipeline.js';
 import { benchStt, ensureElevenSecondClip } from './stt.js';
 import { benchTts } from './tts.js';
 import { benchEchoVad, benchVad } from './vad.js';
+import { parseArgs } from 'node:util';
+import { benchRealShapes, realShapesTable, writeReport } from './real-shapes.js';
+
+const USAGE = `npm run bench [-- vad|stt|llm|tts|pipeline ...]      each engine with the small generated shapes
+npm run bench -- --shapes real [--json FILE] [--presets tiny,small] [--turns 10] [--stt-window full|fit]
+    (--turns 0: whisper's windows only)
+    a live scripted conversation per preset with models of real size (generated once into .cache/bench/real):
+    end of speech to first audio with and without speculation and with a turn model, per-stage compute,
+    prefill tokens per turn, the listener's lag behind the microphone, whisper's full and fitted window for the
+    F16, Q8_0 and Q5_1 variants`;
 
 /**
  * `npm run bench`: each engine on fixed inputs, with the speed of a reference measured in the same run, so
  * the figures compare like with like on whatever machine runs them. Nothing here is a pass/fail test.
  */
 async function main(): Promise<void> {
-  const only = new Set(process.argv.slice(2));
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      shapes: { type: 'string', default: 'small' },
+      json: { type: 'string' },
+      presets: { type: 'string', default: 'tiny,small' },
+      turns: { type: 'string', default: '10' },
+      'stt-window': { type: 'string', default: 'full' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return void console.log(USAGE);
+  if (values.shapes === 'real') {
+    const turns = Number(values.turns);
+    if (!Number.isInteger(turns) || turns < 0) throw new Error(`--turns must be a whole number (0: whisper's windows only), got ${values.turns}`);
+    const sttWindow = values['stt-window'];
+    if (sttWindow !== 'full' && sttWindow !== 'fit') throw new Error(`--stt-window must be 'full' or 'fit', got '${sttWindow}'`);
+    const report = await benchRealShapes({ presets: values.presets.split(','), turns, sttWindow, log: (line) => console.log(line) });
+    console.log(realShapesTable(report));
+    if (values.json) await writeReport(values.json, report);
+    return;
+  }
+  if (values.shapes !== 'small') throw new Error(`--shapes must be 'small' or 'real', got '${values.shapes}'`);
+  const only = new Set(positionals);
   const want = (name: string) => only.size === 0 || only.has(name);
   const cache = join(packageRoot(), '.cache', 'bench');
   console.log(`earshot bench · ${availableParallelism()} cores · node ${process.version}`);

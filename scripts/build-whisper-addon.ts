@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { WHISPER_ADDON_FILE, whisperAddonBuildDir, whisperAddonPath } from '../src/stt/whisper-addon-path.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { processAlive } from '../src/util/process-alive.js';
+import { chooseWhisperGpuBackend, probeGpuToolchains, type GpuBackendChoice } from './whisper-gpu-backend.js';
 
 export interface BuildWhisperAddonOptions {
   /** Rebuild even when the addon is newer than its sources. Default: false. */
@@ -22,6 +23,11 @@ export interface BuildWhisperAddonOptions {
    * touching the one the engine loads. Default: build/whisper under the package root.
    */
   buildDir?: string;
+  /**
+   * GPU backend compiled in: 'cpu', 'cuda', 'vulkan' or 'metal'. Default: EARSHOT_WHISPER_GPU, else what the
+   * machine can build (Metal on macOS, CUDA with nvcc, Vulkan with its SDK), else the CPU.
+   */
+  gpu?: string;
 }
 
 export interface BuildWhisperAddonResult {
@@ -31,6 +37,8 @@ export interface BuildWhisperAddonResult {
   built: boolean;
   /** Wall time of this call, ms. */
   ms: number;
+  /** The GPU backend the addon was built with ('cpu' for none). */
+  gpu: GpuBackendChoice['backend'];
 }
 
 interface BuildInputs {
@@ -85,12 +93,13 @@ function newestMtime(paths: readonly string[]): number {
 
 /** The CMake defines; a change in any of them (e.g. a moved node_modules) or in the whisper.cpp package
  * version means a fresh configure. */
-function cmakeDefines(inputs: BuildInputs): Record<string, string> {
+function cmakeDefines(inputs: BuildInputs, gpu: GpuBackendChoice): Record<string, string> {
   return {
     WHISPER_CPP_DIR: inputs.whisperDir,
     NODE_ADDON_API_DIR: inputs.addonApiDir,
     GGML_NATIVE: 'ON',
     CMAKE_BUILD_TYPE: 'Release',
+    EARSHOT_WHISPER_GPU: gpu.backend,
   };
 }
 
@@ -156,10 +165,12 @@ export async function buildWhisperAddon(options: BuildWhisperAddonOptions = {}):
   const t0 = performance.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`[whisper-addon] ${line}\n`));
   const inputs = resolveInputs();
+  // Decided before the lock and the compiler: a GPU asked for without its toolkit fails in one line.
+  const gpu = chooseWhisperGpuBackend(options.gpu ?? process.env.EARSHOT_WHISPER_GPU, probeGpuToolchains());
   const buildDir = options.buildDir ? resolve(options.buildDir) : whisperAddonBuildDir(inputs.root);
   const release = await acquireLock(`${buildDir}.lock`, log);
   try {
-    return await buildLocked(inputs, buildDir, options, log, t0);
+    return await buildLocked(inputs, gpu, buildDir, options, log, t0);
   } finally {
     release();
   }
@@ -167,6 +178,7 @@ export async function buildWhisperAddon(options: BuildWhisperAddonOptions = {}):
 
 async function buildLocked(
   inputs: BuildInputs,
+  gpu: GpuBackendChoice,
   buildDir: string,
   options: BuildWhisperAddonOptions,
   log: (line: string) => void,
@@ -174,7 +186,7 @@ async function buildLocked(
 ): Promise<BuildWhisperAddonResult> {
   const addonPath = options.buildDir ? join(buildDir, 'Release', WHISPER_ADDON_FILE) : whisperAddonPath(inputs.root);
   const sourceDir = join(inputs.root, 'native', 'whisper');
-  const defines = cmakeDefines(inputs);
+  const defines = cmakeDefines(inputs, gpu);
   const stampPath = join(buildDir, 'earshot-build-inputs.json');
   const stamp = JSON.stringify({ ...defines, nodejsWhisper: inputs.whisperPackageVersion });
   const sameInputs = existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp;
@@ -183,7 +195,7 @@ async function buildLocked(
     const sources = newestMtime([sourceDir, join(inputs.whisperDir, 'CMakeLists.txt'), join(inputs.whisperDir, 'src')]);
     if (statSync(addonPath).mtimeMs > sources) {
       log(`up to date: ${addonPath}`);
-      return { addonPath, built: false, ms: performance.now() - t0 };
+      return { addonPath, built: false, ms: performance.now() - t0, gpu: gpu.backend };
     }
   }
   if (!sameInputs || options.force) rmSync(buildDir, { recursive: true, force: true });
@@ -207,13 +219,16 @@ async function buildLocked(
     ...(options.quiet ? ['--log-level', 'error'] : []),
     ...Object.entries(defines).map(([k, v]) => `--CD${k}=${v}`),
   ];
-  log(`building whisper.cpp ${inputs.whisperDir} with ${jobs} jobs (GGML_NATIVE=ON); this takes about a minute`);
+  log(
+    `building whisper.cpp ${inputs.whisperDir} with ${jobs} jobs (GGML_NATIVE=ON, GPU: ${gpu.backend}, ${gpu.reason}); ` +
+      'this takes about a minute',
+  );
   await run(process.execPath, args, env, options.quiet ?? false, inputs.root);
   if (!existsSync(addonPath)) throw new Error(`build finished but ${addonPath} is missing`);
   writeFileSync(stampPath, stamp);
   const ms = performance.now() - t0;
   log(`built ${addonPath} in ${(ms / 1000).toFixed(1)} s`);
-  return { addonPath, built: true, ms };
+  return { addonPath, built: true, ms, gpu: gpu.backend };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

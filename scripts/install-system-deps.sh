@@ -8,6 +8,8 @@
 #           util-linux                (unshare: the no-network test runs in its own network namespace, the
 #                                      disk-full tests on a tmpfs in their own mount namespace)
 #           openssl                   (a self-signed certificate for the https redirect test)
+#           git                       (reads the real Llama 3 tokenizer out of the llama.cpp git bundle that
+#                                      node-llama-cpp ships, for the generated real-shape LLMs)
 #   live:   libasound2-dev, python3   (the speaker package compiles against ALSA with node-gyp at npm install)
 #           alsa-utils                (arecord: the microphone; aplay -l / arecord -l: earshot devices)
 #           pulseaudio, pulseaudio-utils, libasound2-plugins
@@ -17,7 +19,7 @@
 #           chromium                  (the web page's test: a real browser, driven headless by playwright-core,
 #                                      with a fake microphone fed from a WAV; never a downloaded browser)
 set -euo pipefail
-packages=(cmake g++ make espeak-ng-data bzip2 flite espeak-ng sox pocketsphinx-testdata util-linux openssl
+packages=(cmake g++ make espeak-ng-data bzip2 flite espeak-ng sox pocketsphinx-testdata util-linux openssl git
   libasound2-dev python3 alsa-utils pulseaudio pulseaudio-utils libasound2-plugins procps chromium)
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,11 @@
 #include <utility>
 #include <vector>
 
+// Which GPU backend the build linked in (set by CMakeLists.txt from EARSHOT_WHISPER_GPU).
+#ifndef EARSHOT_WHISPER_GPU_BACKEND
+#define EARSHOT_WHISPER_GPU_BACKEND "cpu"
+#endif
+
 namespace {
 
 // ggml_log_level values; 0 (GGML_LOG_LEVEL_NONE) means print nothing. Silent by default because whisper.cpp
@@ -313,6 +318,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("languageId", Napi::Function::New(env, LanguageId, "languageId"));
   exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
   exports.Set("whisperVersion", Napi::String::New(env, whisper_version()));
+  exports.Set("gpuBackend", Napi::String::New(env, EARSHOT_WHISPER_GPU_BACKEND));
   return exports;
 }
 

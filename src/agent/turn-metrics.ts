@@ -23,6 +23,8 @@ export interface TurnCompute {
   ttsFirstSentence?: number;
   /** firstAudio - endpoint - stt - llmToFirstSentence - ttsFirstSentence. */
   overhead?: number;
+  /** Prompt tokens the LLM evaluated for this turn (what its prompt cache did not hold). */
+  prefillTokens?: number;
 }
 
 export interface TurnMetrics {
@@ -32,6 +34,8 @@ export interface TurnMetrics {
   interrupted: boolean;
   ms: TurnStageTimes;
   compute: TurnCompute;
+  /** True when the reply was prepared during the user's pause and played at the end of the turn. */
+  speculated?: boolean;
   /** Where the utterance was found in the input stream, ms (absent for text turns). */
   speech?: { startMs: number; endMs: number };
   /** The filler that covered the wait for the reply (absent when none played). */
@@ -48,6 +52,8 @@ type Stage = 'transcript' | 'firstToken' | 'firstSentence' | 'firstAudio';
 export class TurnClock {
   private readonly declaredAt: number;
   private readonly endpointMs: number;
+  /** The endpoint reported when it came after the clock started (a promoted speculative turn). */
+  private reportedEndpointMs: number | undefined;
   private readonly marks = new Map<Stage, number>();
   readonly compute: TurnCompute = { stt: 0 };
 
@@ -76,6 +82,11 @@ export class TurnClock {
     this.marks.set(stage, at === undefined ? this.now() : this.endpointMs + (at - this.declaredAt));
   }
 
+  /** The turn's endpoint was declared `ms` after the end of speech, later than this clock's start. */
+  setEndpoint(ms: number): void {
+    this.reportedEndpointMs = ms;
+  }
+
   has(stage: Stage): boolean {
     return this.marks.has(stage);
   }
@@ -83,7 +94,7 @@ export class TurnClock {
   finish(): { ms: TurnStageTimes; compute: TurnCompute } {
     const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 10) / 10);
     const ms: TurnStageTimes = {
-      endpoint: round(this.endpointMs)!,
+      endpoint: round(this.reportedEndpointMs ?? this.endpointMs)!,
       transcript: round(this.marks.get('transcript') ?? this.endpointMs)!,
       firstToken: round(this.marks.get('firstToken')),
       firstSentence: round(this.marks.get('firstSentence')),
@@ -95,8 +106,11 @@ export class TurnClock {
       stt: round(c.stt)!,
       llmToFirstSentence: round(c.llmToFirstSentence),
       ttsFirstSentence: round(c.ttsFirstSentence),
+      ...(c.prefillTokens !== undefined ? { prefillTokens: c.prefillTokens } : {}),
     };
-    if (ms.firstAudio !== undefined && c.llmToFirstSentence !== undefined && c.ttsFirstSentence !== undefined) {
+    // A promoted speculation computed before its endpoint, so the difference would not be overhead.
+    const computedAfterEndpoint = this.reportedEndpointMs === undefined;
+    if (computedAfterEndpoint && ms.firstAudio !== undefined && c.llmToFirstSentence !== undefined && c.ttsFirstSentence !== undefined) {
       compute.overhead = round(ms.firstAudio - ms.endpoint - c.stt - c.llmToFirstSentence - c.ttsFirstSentence);
     }
     return { ms, compute };

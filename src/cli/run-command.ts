@@ -37,7 +37,9 @@ export function runCommand(): Command {
 async function runFile(flags: RunFlags): Promise<number> {
   // Input and models are checked before any engine loads, so a typo costs no loading time.
   const input = await readWavForPipeline(flags.input);
-  const shared = agentOptionsFromFlags(flags);
+  // Notices (a turn model that is missing) are said when the run has succeeded: a failure stays one line.
+  const notices: string[] = [];
+  const shared = agentOptionsFromFlags(flags, (line) => notices.push(line));
   const acting = await toolAndMaskOptions(flags);
   const metricsFile = flags.metricsJson;
   if (metricsFile) await writeFile(metricsFile, '').catch((e: unknown) => Promise.reject(metricsWriteError(metricsFile, e)));
@@ -89,8 +91,10 @@ async function runFile(flags: RunFlags): Promise<number> {
   const session = agent.metrics();
 
   if (errors.length > 0) throw errors[0];
+  const sayNotices = () => notices.forEach((line) => console.error(line));
   if (turns === 0) {
     console.log('no speech found');
+    sayNotices();
     return 0;
   }
   if (flags.output) await writeWav(flags.output, sink.joined());
@@ -104,6 +108,7 @@ async function runFile(flags: RunFlags): Promise<number> {
   await metricsWritten;
   if (metricsError !== undefined) throw metricsWriteError(metricsFile!, metricsError);
   console.log(sessionSummaryTable(session));
+  sayNotices();
   return 0;
 }
 

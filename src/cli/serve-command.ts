@@ -75,7 +75,9 @@ function lanAddresses(): string[] {
 
 async function serve(flags: ServeFlags): Promise<number> {
   const log = new ServeLog(logMode(flags));
-  const shared = agentOptionsFromFlags(flags);
+  // Notices (a turn model that is missing) are said once the server listens: a failure stays one line.
+  const notices: string[] = [];
+  const shared = agentOptionsFromFlags(flags, (line) => notices.push(line));
   const token = flags.token ?? (isLoopbackHost(flags.host) ? undefined : generateToken());
   if (token !== undefined && token.length === 0) throw new EarshotError('BAD_OPTION', '--token must not be empty');
 
@@ -102,6 +104,7 @@ async function serve(flags: ServeFlags): Promise<number> {
     log.attach(server);
     if (!shutdown.signal.aborted) {
       await server.listen();
+      for (const line of notices.splice(0)) log.notice(line, { event: 'notice', message: line });
       if (['0.0.0.0', '::'].includes(flags.host)) {
         const query = token ? `?token=${encodeURIComponent(token)}` : '';
         for (const a of lanAddresses()) log.notice(`also at http://${a}:${new URL(server.url).port}/${query}`, { event: 'address', address: a });

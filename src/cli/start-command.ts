@@ -55,9 +55,11 @@ function viewMode(flags: StartFlags): ViewMode {
 async function startLive(flags: StartFlags): Promise<number> {
   if (flags.json && flags.quiet) throw new EarshotError('BAD_OPTION', '--json and --quiet do not go together; pick one');
   // Everything a user can get wrong is checked before anything slow: models, then the devices.
-  const shared = agentOptionsFromFlags(flags);
   const acting = await toolAndMaskOptions(flags);
   const view = new TerminalView({ mode: viewMode(flags) });
+  // Notices (a turn model that is missing) are said once the agent runs: a failure stays one line.
+  const notices: string[] = [];
+  const shared = agentOptionsFromFlags(flags, (line) => notices.push(line));
 
   const [inputRate, outputRate] = await Promise.all([
     deviceSampleRate(flags.inputDevice, 'input'),
@@ -100,15 +102,18 @@ async function startLive(flags: StartFlags): Promise<number> {
     if (shutdown.signal.aborted) return 0;
 
     const live = agent;
+    for (const line of notices) view.info(line, { event: 'notice', message: line });
     view.attachAgent(live);
     view.attachMicrophone(mic);
     mic.on('data', ({ samples, sampleRate }) => live.pushAudio(samples, sampleRate));
     if (collector) live.on('transcript', () => collector!.beginTurn());
     live.start();
+    const backends = live.backends;
     view.info(
       `listening on ${flags.inputDevice ?? 'the default microphone'} (${mic.toolName}, ${mic.sampleRate} Hz), ` +
-        `speaking ${flags.output ? `into ${flags.output}` : `on ${flags.outputDevice ?? 'the default output'}`}`,
-      { event: 'ready', input: flags.inputDevice ?? 'default', output: flags.output ?? flags.outputDevice ?? 'default' },
+        `speaking ${flags.output ? `into ${flags.output}` : `on ${flags.outputDevice ?? 'the default output'}`}; ` +
+        `whisper on ${backends.stt}, LLM on ${backends.llm}, turns end by ${backends.turnEnd}`,
+      { event: 'ready', input: flags.inputDevice ?? 'default', output: flags.output ?? flags.outputDevice ?? 'default', ...backends },
     );
     await new Promise<void>((resolve) => shutdown.signal.addEventListener('abort', () => resolve(), { once: true }));
   } finally {

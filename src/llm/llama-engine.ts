@@ -76,6 +76,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlmE
 
 class LlamaEngine implements LlmEngine {
   private readonly session: LlamaChatSession;
+  readonly backend: string;
   private readonly disposing = new AbortController();
   /** One context sequence: generations take turns. */
   private readonly runner = new SerialRunner();
@@ -87,6 +88,7 @@ class LlamaEngine implements LlmEngine {
     private readonly options: LlamaEngineOptions,
   ) {
     this.session = new LlamaChatSession({ contextSequence: context.getSequence(), autoDisposeSequence: false });
+    this.backend = llama.gpu === false ? 'cpu' : llama.gpu;
   }
 
   generate(systemPrompt: string, history: readonly ChatTurn[], options: GenerateOptions = {}): Promise<GenerateResult> {
@@ -122,7 +124,17 @@ class LlamaEngine implements LlmEngine {
     let text = '';
     let tokens = 0;
     if (signal.aborted) return { text, aborted: true, tokens };
-    this.session.setChatHistory(toLlamaChatHistory(systemPrompt, earlier));
+    const wanted = toLlamaChatHistory(systemPrompt, earlier);
+    // When the history is the session's own (the last reply was heard whole), the session keeps the tokens it
+    // evaluated and generated, so only the new message is evaluated. Setting it anew would re-tokenize every
+    // earlier reply, and a reply re-tokenized differently from how it was generated misses the KV cache.
+    if (JSON.stringify(this.session.getChatHistory()) !== JSON.stringify(wanted)) this.session.setChatHistory(wanted);
+    const meter = this.session.sequence.tokenMeter;
+    const evaluatedBefore = meter.usedInputTokens + meter.usedOutputTokens;
+    // node-llama-cpp keeps the sequence's KV cache and evaluates only from the first token that differs from
+    // what it holds, so this counts the prompt cache's misses: every token evaluated, less the generated ones
+    // fed back (all but the last).
+    const prefill = (): number => meter.usedInputTokens + meter.usedOutputTokens - evaluatedBefore - Math.max(0, tokens - 1);
     try {
       const result = await this.session.promptWithMeta(prompt, {
         signal,
@@ -139,10 +151,10 @@ class LlamaEngine implements LlmEngine {
           options.onTextDelta?.(delta);
         },
       });
-      return { text: result.responseText, aborted: result.stopReason === 'abort', tokens };
+      return { text: result.responseText, aborted: result.stopReason === 'abort', tokens, prefillTokens: prefill() };
     } catch (e) {
       // An abort that lands while the prompt is still being evaluated throws instead of returning.
-      if (signal.aborted && (isAbortError(e) || e === signal.reason)) return { text, aborted: true, tokens };
+      if (signal.aborted && (isAbortError(e) || e === signal.reason)) return { text, aborted: true, tokens, prefillTokens: prefill() };
       throw e;
     }
   }

@@ -37,6 +37,11 @@ export interface GenerateResult {
   aborted: boolean;
   /** Generated tokens (for tokens/s). */
   tokens: number;
+  /**
+   * Prompt tokens the model had to evaluate for this call: what its cache did not already hold (the new user
+   * message and the template around it, when the history before it is unchanged). Absent when unknown.
+   */
+  prefillTokens?: number;
 }
 
 /**
@@ -44,6 +49,8 @@ export interface GenerateResult {
  * user turn) on every call, so an interrupted reply can be cut to what was heard before the next turn.
  */
 export interface LlmEngine {
+  /** Where it computes, for the startup line: 'cpu', or the GPU backend in use (e.g. 'cuda'). Default: unknown. */
+  readonly backend?: string;
   generate(systemPrompt: string, history: readonly ChatTurn[], options?: GenerateOptions): Promise<GenerateResult>;
   dispose(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EarshotError } from '../errors.js';
 import { normalizeModelPath } from './safe-path.js';
 
-export const MODEL_ROLES = ['vad', 'stt', 'llm', 'tts'] as const;
+export const MODEL_ROLES = ['vad', 'stt', 'llm', 'tts', 'turn'] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
 
 /** md5 only because it is the one digest Piper's own catalogue publishes for a voice's small .onnx.json. */

@@ -46,6 +46,8 @@ export async function streamReply(args: {
   clock: TurnClock;
   callbacks: ReplyCallbacks;
   maxTokens?: number;
+  /** Nothing plays (and no first audio is marked) before this resolves: a speculative turn's hold. */
+  holdPlayback?: Promise<void>;
   /** Functions the model may call; `speak` voices a tool's words at once, in order with the reply. Default: none. */
   functions?: (speak: (text: string) => void) => readonly LlmFunction[];
   /** Awaited just before the reply's first audio plays (a filler that is still playing ends there). */
@@ -102,6 +104,7 @@ export async function streamReply(args: {
           },
         });
         reply = toolSpoke ? reply.trim() : result.text;
+        clock.compute.prefillTokens = result.prefillTokens;
       }
       if (!signal.aborted) pushSentences(chunker.flush());
     } finally {
@@ -128,6 +131,7 @@ export async function streamReply(args: {
   };
 
   const play = async (): Promise<void> => {
+    await args.holdPlayback;
     for await (const { text, chunk } of audio) {
       const piece: PlayedPiece = { text, samples: chunk.samples.length, played: 0 };
       pieces.push(piece);

@@ -31,6 +31,8 @@ export interface TranscribeOptions {
 
 /** Speech to text. The model is loaded once by the factory and reused for every call. */
 export interface SttEngine {
+  /** Where it computes, for the startup line: 'cpu', or the GPU backend in use (e.g. 'cuda'). Default: unknown. */
+  readonly backend?: string;
   /** `audio` is mono float32 at 16 kHz. */
   transcribe(audio: Float32Array, options?: TranscribeOptions): Promise<Transcript>;
   dispose(): Promise<void>;

@@ -52,6 +52,8 @@ export interface NativeWhisperAddon {
   /** CPU features the build uses, e.g. "AVX2 = 1 | ... | OPENMP = 1". */
   systemInfo(): string;
   whisperVersion: string;
+  /** The GPU backend compiled in: 'cpu', 'cuda', 'vulkan' or 'metal'. */
+  gpuBackend: string;
 }
 
 let cached: NativeWhisperAddon | undefined;

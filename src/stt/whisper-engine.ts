@@ -6,6 +6,7 @@ import { envNumber } from '../util/env-number.js';
 import { DEFAULT_LANGUAGE, type SttEngine, type TranscribeOptions, type Transcript } from './stt-engine.js';
 import { loadWhisperAddon, type NativeTranscribeResult, type NativeWhisperAddon, type NativeWhisperContext } from './whisper-addon.js';
 import { checkWhisperModel, whisperModelName } from './whisper-model-check.js';
+import { fittedAudioContext } from './audio-context.js';
 
 export interface WhisperEngineOptions {
   /** Path of a whisper.cpp ggml model (`ggml-*.bin`). Required. */
@@ -20,7 +21,7 @@ export interface WhisperEngineOptions {
   flashAttention?: boolean;
   /**
    * Ask whisper.cpp for a GPU backend. Only takes effect when the addon was built with one (CUDA, Vulkan,
-   * Metal); the default install build is CPU-only, so this then changes nothing. Default: false.
+   * Metal: see EARSHOT_WHISPER_GPU in the README); a CPU-only build then changes nothing. Default: false.
    */
   gpu?: boolean;
   /** GPU index when `gpu` is on. Default: 0. */
@@ -37,6 +38,14 @@ export interface WhisperEngineOptions {
    */
   warmUp?: boolean;
   /**
+   * The encoder's window: 'full' runs whisper's whole 30 s window for any utterance; 'fit' shrinks it
+   * (whisper.cpp's audio_ctx) to the utterance plus `audioContextMarginMs`, which makes the encoder several
+   * times faster on short questions. Default: 'full'.
+   */
+  audioContext?: 'full' | 'fit';
+  /** Audio the fitted window keeps beyond the utterance's end, ms. Default: 1000. */
+  audioContextMarginMs?: number;
+  /**
    * Longest one transcription may run, ms, plus `transcribeTimeoutMsPerAudioSecond` for each second of audio;
    * past it the call fails with one line (whisper.cpp is told to stop at its next check point, and the next call
    * waits for it). Default: 60000 (env EARSHOT_STT_TIMEOUT_MS).
@@ -45,6 +54,8 @@ export interface WhisperEngineOptions {
   /** See `transcribeTimeoutMs`. Default: 5000, far above what any model earshot lists needs on a slow laptop. */
   transcribeTimeoutMsPerAudioSecond?: number;
 }
+
+const DEFAULT_AUDIO_CONTEXT_MARGIN_MS = 1000;
 
 /**
  * Segment times are clamped to the audio: with timestamps off, whisper.cpp reports a start taken from token id
@@ -87,8 +98,13 @@ class WhisperEngine implements SttEngine {
       language: string;
       temperatureFallback: boolean;
       modelPath: string;
+      /** Margin of the fitted encoder window, ms; undefined runs the full window. */
+      fitMarginMs: number | undefined;
+      /** The model's full encoder window, frames. */
+      maxAudioContext: number;
       timeout: { baseMs: number; perAudioSecondMs: number };
     },
+    readonly backend: string,
   ) {}
 
   resolveLanguage(language: string): string {
@@ -138,11 +154,17 @@ class WhisperEngine implements SttEngine {
       halt.addEventListener('abort', onAbort, { once: true });
       const t0 = performance.now();
       try {
+        const { fitMarginMs, maxAudioContext } = this.settings;
         const result = await this.ctx.transcribe(samples, {
           language,
           threads: this.settings.threads,
           temperatureFallback: this.settings.temperatureFallback,
-          audioCtx: options.shortWindow ? shortWindowPositions(samples.length) : 0,
+          // A partial transcript asks for the short window itself; otherwise the engine's own setting decides.
+          audioCtx: options.shortWindow
+            ? shortWindowPositions(samples.length)
+            : fitMarginMs === undefined
+              ? 0
+              : fittedAudioContext(samples.length, fitMarginMs, maxAudioContext),
         });
         if (result.aborted) throw abortError(halt);
         return toTranscript(result, performance.now() - t0, audioSeconds * 1000);
@@ -197,16 +219,24 @@ export async function loadWhisperEngine(options: WhisperEngineOptions): Promise<
     throw new EarshotError('MODEL_CORRUPT', `whisper.cpp could not load the model ${info.path}; re-download it: ${hint}`, { cause: e });
   }
   const language = options.language ?? DEFAULT_LANGUAGE;
-  const engine = new WhisperEngine(addon, ctx, {
-    threads,
-    language,
-    temperatureFallback: options.temperatureFallback ?? true,
-    modelPath: info.path,
-    timeout: {
-      baseMs: options.transcribeTimeoutMs ?? envNumber('EARSHOT_STT_TIMEOUT_MS', 60_000),
-      perAudioSecondMs: options.transcribeTimeoutMsPerAudioSecond ?? 5_000,
+  const useGpu = (options.gpu ?? false) && addon.gpuBackend !== 'cpu';
+  const engine = new WhisperEngine(
+    addon,
+    ctx,
+    {
+      threads,
+      language,
+      temperatureFallback: options.temperatureFallback ?? true,
+      modelPath: info.path,
+      fitMarginMs: options.audioContext === 'fit' ? (options.audioContextMarginMs ?? DEFAULT_AUDIO_CONTEXT_MARGIN_MS) : undefined,
+      maxAudioContext: info.hparams.nAudioCtx,
+      timeout: {
+        baseMs: options.transcribeTimeoutMs ?? envNumber('EARSHOT_STT_TIMEOUT_MS', 60_000),
+        perAudioSecondMs: options.transcribeTimeoutMsPerAudioSecond ?? 5_000,
+      },
     },
-  });
+    useGpu ? addon.gpuBackend : 'cpu',
+  );
   try {
     engine.resolveLanguage(language);
     if (options.warmUp ?? true) await engine.warmUp();

@@ -40,6 +40,8 @@ export class Endpointer {
   private startSample = 0;
   private speechSamples = 0;
   private lastSpeechEnd = 0;
+  /** The open utterance's own end-of-turn silence, when a turn-end model has set one. */
+  private endSilenceOverride: number | undefined;
 
   constructor(options: Partial<EndpointingOptions> = {}, sampleRate = 16_000) {
     this.options = withDefaults(defaultEndpointingOptions, options);
@@ -59,6 +61,25 @@ export class Endpointer {
   /** Samples fed so far. */
   get samplePosition(): number {
     return this.position;
+  }
+
+  /** Silence since the open utterance's last speech, ms (0 outside an utterance). */
+  get silentMs(): number {
+    return this.state === 'speech' ? this.ms(this.position - this.lastSpeechEnd) : 0;
+  }
+
+  /**
+   * The silence that ends the open utterance, in place of `endSilenceMs`, until it ends (a turn-end model
+   * waits longer for a speaker who is not done). `undefined` returns to the rule.
+   */
+  setEndSilence(ms: number | undefined): void {
+    this.endSilenceOverride = ms;
+  }
+
+  /** Ends the open utterance here (a turn-end model judged it complete); nothing when none is open. */
+  endNow(): EndpointEvent[] {
+    if (this.state !== 'speech') return [];
+    return [this.close(false)];
   }
 
   /** The open utterance, or undefined between utterances. */
@@ -111,26 +132,42 @@ export class Endpointer {
       // Only speech that goes on past the limit is cut; speech that stopped before it ends by silence as usual.
       const stillSpeaking = this.lastSpeechEnd === frameEnd;
       const tooLong = stillSpeaking && this.ms(frameEnd - this.startSample) >= o.maxUtteranceMs;
-      if (silentMs >= o.endSilenceMs || tooLong) {
-        events.push({
-          type: 'speech-end',
-          startSample: this.startSample,
-          endSample: this.lastSpeechEnd,
-          audio: concatFloat32(this.frames),
-          truncated: silentMs < o.endSilenceMs,
-        });
-        this.state = 'silence';
-        this.frames = [];
-        this.preRoll = [];
-        this.preRollSamples = 0;
-      }
+      const endSilence = this.endSilenceOverride ?? o.endSilenceMs;
+      if (silentMs >= endSilence || tooLong) events.push(this.close(silentMs < endSilence));
     }
     return events;
+  }
+
+  private close(truncated: boolean): EndpointEvent {
+    const event: EndpointEvent = {
+      type: 'speech-end',
+      startSample: this.startSample,
+      endSample: this.lastSpeechEnd,
+      audio: concatFloat32(this.frames),
+      truncated,
+    };
+    this.state = 'silence';
+    this.frames = [];
+    this.preRoll = [];
+    this.preRollSamples = 0;
+    this.endSilenceOverride = undefined;
+    return event;
+  }
+
+  /** The open utterance so far (pre-roll, speech and the silence after it); empty outside an utterance. */
+  utteranceSoFar(): Float32Array {
+    return this.state === 'speech' ? concatFloat32(this.frames) : new Float32Array(0);
+  }
+
+  /** Stream position where the open utterance started. */
+  get utteranceStartSample(): number {
+    return this.startSample;
   }
 
   /** Drops any open turn (used when the input stream restarts). */
   reset(): void {
     this.state = 'silence';
+    this.endSilenceOverride = undefined;
     this.frames = [];
     this.preRoll = [];
     this.preRollSamples = 0;

@@ -9,6 +9,10 @@ import { defaultEndpointingOptions, type EndpointingOptions } from './endpointin
 import { withDefaults } from '../util/with-defaults.js';
 import type { VadEngine } from '../vad/vad-engine.js';
 import { SerialRunner } from '../util/serial-runner.js';
+import { PauseCheckpoints, type PauseSnapshot } from './pause-checkpoints.js';
+import { defaultTurnEndOptions, type TurnEndOptions } from './turn-end-options.js';
+import type { TurnEndModel } from './turn-end-model.js';
+import { LagMeter } from './lag-meter.js';
 
 /** An utterance, with where it sits in the input stream and when its end was declared. */
 export interface Utterance {
@@ -34,6 +38,10 @@ export interface ListenerHooks {
   replyAudible(): boolean;
   /** Each 16 kHz frame as it came in and as the VAD heard it (earshot's own voice taken out), e.g. to meter echo cancellation. */
   heard?(raw: Float32Array, cleaned: Float32Array): void;
+  /** A pause in the open utterance reached `pauseAfterMs`; `declaredAt` is performance.now(). */
+  pause?(p: PauseSnapshot & { declaredAt: number; endpointMs: number }): void;
+  /** Speech came back after a reported pause. */
+  resumed?(): void;
 }
 
 export interface ListenerOptions {
@@ -43,6 +51,11 @@ export interface ListenerOptions {
   echoCanceller?: Partial<EchoCancellerOptions>;
   /** While a reply is playing, speech this long opens an utterance (a barge-in); otherwise the endpointing's. */
   bargeInMinSpeechMs?: number;
+  /** Silence inside an utterance at which `hooks.pause` is called, ms. Default: never. */
+  pauseAfterMs?: number;
+  turnEnd?: Partial<TurnEndOptions>;
+  /** The turn-end model the 'smart-turn' mode asks. Default: none (the silence rule decides). */
+  turnEndModel?: TurnEndModel;
 }
 
 export const samplesToMs = (samples: number) => (samples / PIPELINE_SAMPLE_RATE) * 1000;
@@ -57,12 +70,17 @@ export class Listener {
   private readonly endpointer: Endpointer;
   /** Takes earshot's own voice out of the microphone: the adaptive canceller ('aec') or the gate ('gate'). */
   private readonly echo: EchoRemoval;
+  private readonly checkpoints: PauseCheckpoints;
+  /** Each frame's delay behind the microphone: from its last sample's arrival to the end of its processing. */
+  readonly lag = new LagMeter();
   /** Frames are heard strictly in order, one at a time: the VAD and the endpointer carry state. */
   private readonly frames = new SerialRunner();
   private carry = new Float32Array(0);
   private inputResamplers = new Map<number, Promise<StreamResampler>>();
   private playedResamplers = new Map<number, Promise<StreamResampler>>();
   private stopped = false;
+  /** Blocks pushed and not yet heard: more than one means the ears are working through a backlog (a file). */
+  private queuedBlocks = 0;
 
   constructor(
     private readonly vad: VadEngine,
@@ -73,6 +91,11 @@ export class Listener {
     this.endpointing = withDefaults(defaultEndpointingOptions, options.endpointing);
     this.endpointer = new Endpointer(this.endpointing);
     this.echo = options.duplex === 'aec' ? new EchoCanceller(options.echoCanceller) : new EchoGate(options.echoGate);
+    this.checkpoints = new PauseCheckpoints(
+      { pauseAfterMs: options.pauseAfterMs, turnEnd: withDefaults(defaultTurnEndOptions, options.turnEnd) },
+      options.turnEndModel,
+      (e) => this.onError(new Error(`the turn model failed (${e.message}); this pause ends by silence`, { cause: e })),
+    );
   }
 
   /** True while a user utterance is open. */
@@ -93,7 +116,11 @@ export class Listener {
   /** Queues microphone audio (mono float32 at `sampleRate`) that arrived at `arrivedAt` (performance.now()). */
   push(block: Float32Array, sampleRate: number, arrivedAt: number): void {
     this.stopped = false;
-    this.frames.run(() => this.consume(block, sampleRate, arrivedAt)).catch((e: unknown) => this.onError(e as Error));
+    this.queuedBlocks++;
+    this.frames
+      .run(() => this.consume(block, sampleRate, arrivedAt))
+      .catch((e: unknown) => this.onError(e as Error))
+      .finally(() => this.queuedBlocks--);
   }
 
   /** Reply audio as it reached the listener: the echo gate's reference. */
@@ -110,7 +137,7 @@ export class Listener {
     const silence = new Float32Array(this.vad.frameSamples);
     const endSilence = this.endpointing.endSilenceMs;
     for (let t = 0; t <= endSilence + 64 && this.endpointer.inSpeech; t += samplesToMs(silence.length)) {
-      await this.hear(silence, performance.now());
+      await this.hear(silence, performance.now(), false);
     }
   }
 
@@ -144,12 +171,16 @@ export class Listener {
       if (this.stopped) return;
       // The block's last sample arrived at arrivedAt; earlier frames of it arrived correspondingly earlier.
       const endAt = arrivedAt - samplesToMs(joined.length - offset - n);
-      await this.hear(joined.slice(offset, offset + n), endAt);
+      // Live: the newest audio, nothing queued behind it, heard within two frames of its arrival.
+      const newest = this.queuedBlocks <= 1 && joined.length - offset - n < 2 * n;
+      const live = newest && Math.max(endAt, performance.now()) - endAt < 2 * samplesToMs(n);
+      await this.hear(joined.slice(offset, offset + n), endAt, live);
     }
     this.carry = joined.slice(offset);
   }
 
-  private async hear(raw: Float32Array, endAt: number): Promise<void> {
+  /** `live`: the frame is heard as it arrives, not from a backlog (see PauseCheckpoints.afterFrame). */
+  private async hear(raw: Float32Array, endAt: number, live: boolean): Promise<void> {
     // In real time a frame is processed as it arrives; fed from a file, frames queue up, and that backlog
     // is not latency a live user would feel — so the lag counts from when this frame's turn came.
     const startedAt = Math.max(endAt, performance.now());
@@ -168,7 +199,16 @@ export class Listener {
     this.hooks.heard?.(raw, frame);
     const p = await this.vad.process(frame);
     const minSpeechMs = this.hooks.replyAudible() ? this.options.bargeInMinSpeechMs : undefined;
-    for (const e of this.endpointer.push(frame, userPossible ? p : 0, minSpeechMs)) {
+    const events = this.endpointer.push(frame, userPossible ? p : 0, minSpeechMs);
+    for (const c of await this.checkpoints.afterFrame(this.endpointer, live)) {
+      if (c.type === 'complete') events.push(...this.endpointer.endNow());
+      else if (c.type === 'resumed') this.hooks.resumed?.();
+      else {
+        const declaredAt = performance.now();
+        this.hooks.pause?.({ ...c.snapshot, declaredAt, endpointMs: c.snapshot.silentMs + (declaredAt - startedAt) });
+      }
+    }
+    for (const e of events) {
       if (e.type === 'speech-start') {
         this.hooks.speechStart(e.startSample);
         continue;
@@ -184,5 +224,6 @@ export class Listener {
       });
     }
     this.hooks.frame();
+    this.lag.record(performance.now() - endAt);
   }
 }

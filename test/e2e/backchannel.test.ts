@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
-import type { AgentEngines } from '../../src/agent/agent-options.js';
+import type { AgentEngineSet } from '../../src/agent/agent.js';
 import type { AgentEvents, TurnResult } from '../../src/agent/events.js';
 import { RealtimeSink } from '../../src/audio/realtime-sink.js';
 import { loadLlamaEngine } from '../../src/llm/llama-engine.js';
@@ -28,7 +28,7 @@ function spoken(said: string): Promise<Float32Array> {
 }
 
 describe('backchannels over a reply, on real engines', () => {
-  let engines: Omit<Required<AgentEngines>, 'stt'>;
+  let engines: Omit<AgentEngineSet, 'stt'>;
 
   beforeAll(async () => {
     engines = {

@@ -46,7 +46,7 @@ describe('earshot run (file mode)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`[turn 1] you: ${SCRIPTED_TRANSCRIPT}`);
     expect(r.stdout).toContain(`[turn 1] earshot: ${SCRIPTED_REPLY}`);
-    expect(r.stdout.match(/^\[turn \d+\] latency ms: endpoint \d+ · transcript \d+ · first token \d+ · first sentence \d+ · first audio \d+ · total \d+$/gm)).toHaveLength(1);
+    expect(r.stdout.match(/^\[turn \d+\] latency ms: endpoint \d+ · transcript \d+ · first token \d+ · first sentence \d+ · first audio \d+ · total \d+ · prefill \d+ tokens( \(prepared in the pause\))?$/gm)).toHaveLength(1);
 
     const audio = decodeWav(readFileSync(wav));
     expect(audio.sampleRate).toBe(22050);

@@ -229,7 +229,8 @@ describe.skipIf(unavailable !== undefined)('live conversation on a real PulseAud
       await until(() => childCommands(cli.child.pid!).includes('arecord'), 30_000, 'the CLI microphone');
       await sleep(3000);
       await playInto(pulse, 'earA', question, 16_000);
-      await until(() => cli.stdout().includes(SCRIPTED_REPLY), 20_000, `the reply (stderr: ${cli.stderr()})`);
+      // The reply line ends with its turn: a reply prepared in the pause prints whole before its last sentence plays.
+      await until(() => cli.stdout().includes(`${SCRIPTED_REPLY}\n`), 20_000, `the reply (stderr: ${cli.stderr()})`);
     } finally {
       cli.child.kill('SIGINT');
     }

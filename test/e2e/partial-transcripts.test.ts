@@ -1,7 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent/agent.js';
-import type { AgentEngines } from '../../src/agent/agent-options.js';
+import { Agent, type AgentEngineSet } from '../../src/agent/agent.js';
 import { loadEngines } from '../../src/agent/load-engines.js';
 import { concatFloat32 } from '../../src/audio/pcm.js';
 import { TerminalView } from '../../src/cli/terminal-view.js';
@@ -59,7 +58,7 @@ async function speakLive(agent: Agent, samples: Float32Array): Promise<void> {
 }
 
 describe('partial transcripts while the user speaks (real whisper, real VAD)', () => {
-  let engines: Required<AgentEngines>;
+  let engines: AgentEngineSet;
   let longQuestion: Float32Array;
 
   beforeAll(async () => {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Agent } from '../../src/agent/agent.js';
-import type { AgentEngines, AgentOptions } from '../../src/agent/agent-options.js';
+import { Agent, type AgentEngineSet } from '../../src/agent/agent.js';
+import type { AgentOptions } from '../../src/agent/agent-options.js';
 import type { AgentEvents } from '../../src/agent/events.js';
 import { RealtimeSink } from '../../src/audio/realtime-sink.js';
 import { WavCollectorSink } from '../../src/audio/wav-collector-sink.js';
@@ -53,8 +53,8 @@ function openingHours(handler: Tool['handler'], extra: Partial<Tool> = {}): Tool
 }
 
 describe('tools on real engines with a model that calls them', () => {
-  let engines: Required<AgentEngines>;
-  let staffLlm: Required<AgentEngines>['llm'];
+  let engines: AgentEngineSet;
+  let staffLlm: AgentEngineSet['llm'];
   let kioskTools: Tool[];
   let question: Scenario;
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent/agent.js';
-import type { AgentEngines, AgentOptions } from '../../src/agent/agent-options.js';
-import type { AgentEvents } from '../../src/agent/events.js';
+import { Agent, type AgentEngineSet } from '../../src/agent/agent.js';
+import type { AgentOptions } from '../../src/agent/agent-options.js';
 import { RealtimeSink } from '../../src/audio/realtime-sink.js';
 import { WavCollectorSink } from '../../src/audio/wav-collector-sink.js';
 import { loadLlamaEngine } from '../../src/llm/llama-engine.js';
@@ -9,26 +8,17 @@ import { loadWhisperEngine } from '../../src/stt/whisper-engine.js';
 import { loadPiperTts } from '../../src/tts/piper-tts-engine.js';
 import { loadSileroVad } from '../../src/vad/silero-vad.js';
 import type { DuplexMode } from '../../src/turn/echo-gate-options.js';
+import { recordAgent, type AgentLog } from '../support/agent-log.js';
 import { LiveFeed, sleep, type EchoPath } from '../support/live-feed.js';
 import { fliteSpeech, trimmedSpeech } from '../support/speech-fixtures.js';
 import { SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
 
-type Log = { [K in keyof AgentEvents]: (AgentEvents[K] & { t: number })[] };
-
-function record(agent: Agent): Log {
-  const log = {} as Log;
-  const names: (keyof AgentEvents)[] = ['speech-start', 'speech-end', 'transcript', 'no-speech', 'audio', 'turn-end', 'metrics', 'barge-in', 'error'];
-  for (const n of names) {
-    const list: unknown[] = [];
-    (log as Record<string, unknown[]>)[n] = list;
-    agent.on(n, (e) => list.push({ ...(e as object), t: performance.now() }));
-  }
-  return log;
-}
+type Log = AgentLog;
+const record = recordAgent;
 
 describe('turn-taking on real engines', () => {
-  let engines: Required<AgentEngines>;
-  let sttNoWords: Required<AgentEngines>['stt'];
+  let engines: AgentEngineSet;
+  let sttNoWords: AgentEngineSet["stt"];
   let question: Float32Array;
   let otherVoice: Float32Array;
   let ahem: Float32Array;
@@ -50,7 +40,7 @@ describe('turn-taking on real engines', () => {
   });
 
   /** An agent on a real-time sink and a real-time microphone feed, optionally with its own echo in the mic. */
-  function live(opts: { duplex?: DuplexMode; echo?: EchoPath; stt?: Required<AgentEngines>['stt']; options?: AgentOptions }) {
+  function live(opts: { duplex?: DuplexMode; echo?: EchoPath; stt?: AgentEngineSet['stt']; options?: AgentOptions }) {
     let feed!: LiveFeed;
     const sink = new RealtimeSink({
       write: (b, r) => {

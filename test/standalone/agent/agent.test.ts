@@ -65,7 +65,11 @@ describe('Agent on scripted engines', () => {
   });
 
   it('answers an audio turn: the VAD finds the utterance, STT hears all of it, and the reply follows', async () => {
-    const { agent, log, stt, llm } = setup({ transcripts: ['What is the capital of France?'], replies: ['Paris.'] });
+    const { agent, log, stt, llm } = setup({
+      transcripts: ['What is the capital of France?'],
+      replies: ['Paris.'],
+      options: { speculation: { enabled: false } },
+    });
     agent.start();
     agent.pushAudio(concatFloat32([silence(300), tone(1000), silence(1000)]), 16_000);
     await settle(agent.flush());
@@ -93,6 +97,31 @@ describe('Agent on scripted engines', () => {
     // Stage times count from the end of speech: the 512 ms of end silence, then STT's 5 ms.
     expect(log.metrics[0].ms).toMatchObject({ endpoint: 512, transcript: 517 });
     expect(log.metrics[0].speech).toEqual({ startMs: end.startMs, endMs: end.endMs });
+    await settle(agent.close());
+  });
+
+  it('with speculation, the reply is prepared from the utterance at its 200 ms pause and played when the turn ends', async () => {
+    const { agent, log, stt, llm, sink } = setup({ transcripts: ['What is the capital of France?'], replies: ['Paris.'] });
+    agent.start();
+    await speak(agent, concatFloat32([silence(300), tone(1000), silence(1000)]));
+    await settle(agent.flush());
+    // One transcription, of the utterance up to the speculation point: the tone and about 200 ms after it.
+    expect(stt.heard).toHaveLength(1);
+    expect(stt.heard[0].length).toBeLessThan(1.3 * 16_000 + 300 * 16);
+    expect(llm.calls).toHaveLength(1);
+    const m = log.metrics[0];
+    expect(m.speculated).toBe(true);
+    expect(m.ms.endpoint).toBeGreaterThanOrEqual(500);
+    expect(m.ms.transcript).toBeLessThan(m.ms.endpoint);
+    // Prepared in the pause, the reply plays at the endpoint, not before it.
+    expect(m.ms.firstAudio!).toBeGreaterThanOrEqual(m.ms.endpoint);
+    expect(m.ms.firstAudio! - m.ms.endpoint).toBeLessThanOrEqual(30);
+    expect(log.audio[0].t).toBeGreaterThanOrEqual(log['speech-end'][0].t);
+    expect(sink.plays.length).toBeGreaterThan(0);
+    expect(agent.history).toEqual([
+      { role: 'user', text: 'What is the capital of France?' },
+      { role: 'assistant', text: 'Paris.' },
+    ]);
     await settle(agent.close());
   });
 

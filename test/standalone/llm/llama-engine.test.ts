@@ -35,7 +35,7 @@ describe('loadLlamaEngine', () => {
     const result = await engine.generate('You are a helpful assistant.', ask('What is the capital of France?'), {
       onTextDelta: (d) => deltas.push(d),
     });
-    expect(result).toEqual({ text: reply, aborted: false, tokens: expect.any(Number) });
+    expect(result).toEqual({ text: reply, aborted: false, tokens: expect.any(Number), prefillTokens: expect.any(Number) });
     expect(deltas.join('')).toBe(reply);
     expect(deltas.length).toBeGreaterThan(5);
     expect(deltas).not.toContain('');
@@ -90,7 +90,7 @@ describe('loadLlamaEngine', () => {
     expect(stopMs).toBeLessThan(250);
 
     const next = await looping.generate('', ask('Again'), { maxTokens: 6 });
-    expect(next).toEqual({ text: 'Paris is the capital of France.', aborted: false, tokens: 6 });
+    expect(next).toEqual({ text: 'Paris is the capital of France.', aborted: false, tokens: 6, prefillTokens: expect.any(Number) });
   });
 
   it('returns at once for an already aborted signal', async () => {
