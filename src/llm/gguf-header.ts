@@ -12,8 +12,8 @@ export type GgufValue = GgufScalar | GgufScalar[] | GgufSkippedArray;
 
 /** Arrays up to this length are kept (per-layer values); longer ones only the keys below. */
 const KEPT_ARRAY_LENGTH = 4096;
-/** Long arrays a check needs. */
-const KEPT_KEYS = new Set(['tokenizer.ggml.tokens']);
+/** Long arrays a model check needs. */
+const CHECKED_KEYS: ReadonlySet<string> = new Set(['tokenizer.ggml.tokens']);
 
 export interface GgufTensorInfo {
   name: string;
@@ -43,11 +43,12 @@ export class GgufFormatError extends Error {
 /**
  * Reads a GGUF header (metadata and tensor infos, not the tensor data) from the reader's position 0. A header
  * cut off by the end of the file, any length that points past it, or a header running past the reader's limit
- * is a GgufFormatError. Long arrays other than the vocabulary are stepped over, not kept.
+ * is a GgufFormatError. Long arrays other than the vocabulary (or the keys in `keepArrays`) are stepped over,
+ * not kept.
  */
-export function readGgufHeader(reader: BinaryReader): GgufHeader {
+export function readGgufHeader(reader: BinaryReader, keepArrays: ReadonlySet<string> = CHECKED_KEYS): GgufHeader {
   try {
-    return parseHeader(new GgufFields(reader));
+    return parseHeader(new GgufFields(reader), keepArrays);
   } catch (e) {
     if (e instanceof BinaryReadError && e.kind === 'limit') throw headerTooLarge(reader.limit);
     if (e instanceof BinaryReadError) throw new GgufFormatError('file ends inside the header (truncated)');
@@ -59,7 +60,7 @@ function headerTooLarge(limit: number): GgufFormatError {
   return new GgufFormatError(`header is larger than ${Math.round(limit / 2 ** 20)} MiB, far more than a real model's`);
 }
 
-function parseHeader(r: GgufFields): GgufHeader {
+function parseHeader(r: GgufFields, keepArrays: ReadonlySet<string>): GgufHeader {
   if (r.reader.u32() !== GGUF_MAGIC) throw new GgufFormatError('not a GGUF file (bad magic)');
   const version = r.reader.u32();
   const tensorCount = r.count(24);
@@ -67,7 +68,7 @@ function parseHeader(r: GgufFields): GgufHeader {
   const metadata = new Map<string, GgufValue>();
   for (let i = 0; i < kvCount; i++) {
     const key = r.str();
-    metadata.set(key, r.value(r.reader.u32(), KEPT_KEYS.has(key)));
+    metadata.set(key, r.value(r.reader.u32(), keepArrays.has(key)));
   }
   const tensors: GgufTensorInfo[] = [];
   for (let i = 0; i < tensorCount; i++) {

@@ -178,10 +178,10 @@ describe('aborting (micro shape, many windows)', () => {
     console.log(`300 s input runs ${fullMs.toFixed(0)} ms; abort settled in ${settleMs.toFixed(1)} ms, next call done ${nextDoneMs.toFixed(0)} ms after the abort`);
     expect(settleMs).toBeLessThan(20);
     expect(t.text).toBe(micro.text);
-    // Without the native abort the next call would wait for the remaining ~80% of the long run (plus its own
-    // work); with it, about one window. The bound sits between the two, wide of both: fullMs was measured once,
-    // and on a busy 2-core machine one run's speed varies by a third.
-    expect(nextDoneMs).toBeLessThan(fullMs * 0.7);
+    // Without the native abort the next call could not finish before the remaining 80% of the long run had run
+    // (then its own work on top); with it, about one window plus its own work (0.3-0.5 of fullMs here). The bound
+    // is that floor, so a busy machine cannot fail a working abort, and no load can pass a missing one.
+    expect(nextDoneMs).toBeLessThan(fullMs * 0.8);
   });
 
   it('drops a queued call that is aborted before it starts', async () => {
