@@ -34,6 +34,11 @@ export function fetchHint(role: string, name?: string): string {
   return name ? `npm run fetch-models -- --${role} ${name}` : 'npm run fetch-models';
 }
 
+/** The first line of an error's message (native libraries and tools write whole reports), for a one-line error. */
+export function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
 export function abortError(signal?: AbortSignal): Error {
   const reason: unknown = signal?.reason;
   if (reason instanceof Error) return reason;

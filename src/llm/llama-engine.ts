@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { getLlama, LlamaChatSession, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel } from 'node-llama-cpp';
-import { EarshotError, fetchHint, isAbortError } from '../errors.js';
+import { EarshotError, fetchHint, isAbortError, firstLine } from '../errors.js';
 import { SerialRunner } from '../util/serial-runner.js';
 import { toLlamaChatHistory } from './chat-history.js';
 import { toChatSessionFunctions } from './chat-session-functions.js';
@@ -65,7 +65,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlmE
   } catch (e) {
     await model?.dispose();
     await llama.dispose();
-    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    const reason = firstLine(e);
     throw new EarshotError(
       'MODEL_CORRUPT',
       `LLM model ${options.modelPath} failed to load (${reason}). Download it again: ${fetchHint('llm', options.modelName)}`,

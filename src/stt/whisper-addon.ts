@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { EarshotError } from '../errors.js';
+import { EarshotError, firstLine } from '../errors.js';
 import { whisperAddonPath } from './whisper-addon-path.js';
 
 /** One segment as the addon returns it; times are milliseconds from the start of the audio. */
@@ -71,7 +71,7 @@ export function loadWhisperAddon(): NativeWhisperAddon {
   try {
     cached = createRequire(import.meta.url)(path) as NativeWhisperAddon;
   } catch (e) {
-    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    const reason = firstLine(e);
     throw new EarshotError('NATIVE_MISSING', `cannot load the whisper.cpp addon ${path} (${reason}); rebuild it: npm run build:native`, {
       cause: e,
     });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EarshotError } from '../errors.js';
+import { EarshotError, firstLine } from '../errors.js';
 import { ToolRegistry } from './tool-registry.js';
 import type { Tool } from './tool.js';
 
@@ -18,7 +18,7 @@ export async function loadToolsModule(file: string): Promise<Tool[]> {
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (e) {
-    throw bad(`failed to load (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`, e);
+    throw bad(`failed to load (${firstLine(e)})`, e);
   }
   const exported = mod.default ?? mod.tools;
   if (exported === undefined) throw bad('exports no tools; add `export default [ ...tools ]`');

@@ -1,5 +1,6 @@
 import { isSpokenToolResult } from './tool.js';
 import type { ToolRegistry } from './tool-registry.js';
+import { firstLine } from '../errors.js';
 
 /** How a call ended. Everything but 'ok' is reported to the model as `{ error }`. */
 export type ToolCallStatus = 'ok' | 'failed' | 'timeout' | 'cancelled' | 'invalid-arguments' | 'unknown-tool' | 'over-limit';
@@ -60,7 +61,7 @@ export async function runToolCall(registry: ToolRegistry, name: string, args: un
     const ms = performance.now() - started;
     if (options.signal.aborted) return fail('cancelled', `${name} was cancelled`, ms);
     if (timeout.signal.aborted) return fail('timeout', `${name} did not answer within ${timeoutMs} ms`, ms);
-    return fail('failed', `${name} failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, ms);
+    return fail('failed', `${name} failed: ${firstLine(e)}`, ms);
   } finally {
     clearTimeout(timer);
   }

