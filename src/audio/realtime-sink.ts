@@ -46,9 +46,12 @@ export class RealtimeSink implements AudioSink {
         continue;
       }
       const piece = chunk.samples.subarray(played, Math.min(played + block, chunk.samples.length));
+      // A write that comes late (a busy machine) finds the far end run dry: it plays from now, and what follows
+      // plays after it, as a device does. Catching up in a burst would report blocks heard at the same moment,
+      // and the echo canceller's reference would no longer be what the room heard.
+      due = Math.max(due, performance.now());
       this.options.write(piece, chunk.sampleRate);
-      // Heard when its time comes, or now if this write is late (a busy machine): the echo gate needs the truth.
-      this.onPlayed?.(piece, chunk.sampleRate, Math.max(due, performance.now()) + this.options.latencyMs);
+      this.onPlayed?.(piece, chunk.sampleRate, due + this.options.latencyMs);
       played += piece.length;
       due += (piece.length / chunk.sampleRate) * 1000;
       this.farEndUntil = due;

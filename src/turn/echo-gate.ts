@@ -1,3 +1,5 @@
+import { MicrophoneClock } from '../audio/aec/microphone-clock.js';
+import { slotAt } from '../audio/aec/reference-timeline.js';
 import { rms } from '../audio/pcm.js';
 import { defaultEchoGateOptions, type EchoGateOptions } from './echo-gate-options.js';
 import { withDefaults } from '../util/with-defaults.js';
@@ -32,6 +34,12 @@ export class EchoGate implements EchoRemoval {
   private origin: number | undefined;
   private lastSlot = -1;
   private delaySamples: number | undefined;
+  /**
+   * Microphone frames are placed by their own sample count, not by when they arrived: a busy event loop
+   * (the TTS synthesising) delivers frames late and in bursts, and placing them by arrival would slide the
+   * echo against the reference by as much, so the subtraction misses and earshot's voice passes as the user.
+   */
+  private readonly clock = new MicrophoneClock();
 
   constructor(options: Partial<EchoGateOptions> = {}) {
     this.options = withDefaults(defaultEchoGateOptions, options);
@@ -59,7 +67,10 @@ export class EchoGate implements EchoRemoval {
   /** True when something was played in the window that can still echo into a frame ending at `endAt`. */
   isActive(endAt: number, frameLength: number): boolean {
     if (this.origin === undefined) return false;
-    const frameStart = this.slotAt(endAt) - frameLength;
+    return this.activeAt(this.micSlot(this.clock.peek(endAt, frameLength)), frameLength);
+  }
+
+  private activeAt(frameStart: number, frameLength: number): boolean {
     const start = frameStart - this.maxDelay();
     const end = frameStart + frameLength - 1;
     for (let s = Math.max(start, this.lastSlot - this.timeline.length + 1); s <= Math.min(end, this.lastSlot); s++) {
@@ -73,8 +84,9 @@ export class EchoGate implements EchoRemoval {
    * that remainder is still loud enough, relative to the frame, to be a person rather than leftover echo.
    */
   cancel(frame: Float32Array, endAt: number): { residual: Float32Array; userLikely: boolean } {
-    if (!this.isActive(endAt, frame.length)) return { residual: frame, userLikely: true };
-    const frameStart = this.slotAt(endAt) - frame.length;
+    // Every frame is placed, heard over a reply or not: the clock counts the microphone's samples.
+    const frameStart = this.micSlot(this.clock.place(endAt, frame.length, true));
+    if (this.origin === undefined || !this.activeAt(frameStart, frame.length)) return { residual: frame, userLikely: true };
     const delay = this.findDelay(frame, frameStart);
     const ref = this.window(frameStart - delay, frame.length);
     let fr = 0;
@@ -153,8 +165,9 @@ export class EchoGate implements EchoRemoval {
     return out;
   }
 
-  private slotAt(t: number): number {
-    return Math.round(((t - (this.origin ?? t)) / 1000) * RATE);
+  /** A slot of the microphone clock (performance.now() at 16 kHz) as a slot of this timeline. */
+  private micSlot(clockSlot: number): number {
+    return clockSlot - slotAt(this.origin ?? 0);
   }
 
   private maxDelay(): number {

@@ -190,8 +190,8 @@ export class Listener {
     const ownVoiceAudible = this.hooks.replyAudible() || this.echo.isActive(endAt, raw.length);
     if (ownVoiceAudible && duplex === 'half') {
       userPossible = false;
-    } else if (duplex === 'aec' || (ownVoiceAudible && duplex === 'gate')) {
-      // The canceller hears every frame: it keeps the microphone's clock and the room it has learnt.
+    } else if (duplex === 'aec' || duplex === 'gate') {
+      // Both hear every frame: they keep the microphone's clock (and the canceller the room it has learnt).
       const { residual, userLikely } = this.echo.cancel(raw, endAt);
       frame = residual;
       userPossible = userLikely;

@@ -25,6 +25,8 @@ export class LiveFeed {
   private resampler: Promise<StreamResampler> | undefined;
   private resamplerRate = 0;
   private pushedSamples = 0;
+  /** Where the speaker's next sample plays (16 kHz slots of feed time): it plays what it gets in order, never two at once. */
+  private playHead = 0;
   private running = false;
   private loop: Promise<void> | undefined;
 
@@ -42,7 +44,8 @@ export class LiveFeed {
     }
     void this.resampler.then((r) => {
       const pcm = r.push(block);
-      const start = Math.round((at / 1000) * RATE);
+      const start = Math.max(Math.round((at / 1000) * RATE), this.playHead);
+      this.playHead = start + pcm.length;
       for (let i = 0; i < pcm.length && start + i < this.played.length; i++) this.played[start + i] += pcm[i];
     });
   };
