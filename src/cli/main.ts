@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isEarshotError } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
+import { withConfigFile } from './config-file.js';
+import { configSectionsFor } from './config-sections.js';
 import { devicesCommand } from './devices-command.js';
 import { runCommand } from './run-command.js';
 import { serveCommand } from './serve-command.js';
@@ -38,9 +40,9 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     // `earshot` alone (and `npm start`) is a live conversation.
-    .addCommand(startCommand().exitOverride().showHelpAfterError('(run earshot start --help for usage)'), { isDefault: true })
-    .addCommand(runCommand().exitOverride().showHelpAfterError('(run earshot run --help for usage)'))
-    .addCommand(serveCommand().exitOverride().showHelpAfterError('(run earshot serve --help for usage)'))
+    .addCommand(withConfigFile(startCommand(), configSectionsFor('start')).exitOverride().showHelpAfterError('(run earshot start --help for usage)'), { isDefault: true })
+    .addCommand(withConfigFile(runCommand(), configSectionsFor('run')).exitOverride().showHelpAfterError('(run earshot run --help for usage)'))
+    .addCommand(withConfigFile(serveCommand(), configSectionsFor('serve')).exitOverride().showHelpAfterError('(run earshot serve --help for usage)'))
     .addCommand(devicesCommand().exitOverride())
     .command('fetch-models')
     .description('download, verify and install models (the one step that uses the network)')

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { defaultAgentOptions, type AgentModels, type AgentOptions } from '../agent/agent-options.js';
 import { EarshotError, isEarshotError } from '../errors.js';
 import { resolveModel, type ModelRole } from '../models/resolve.js';
+import { withAgentSection, type AgentSection } from './config-sections.js';
 
 /** Flags every command that runs the agent shares: which models, and how they run. */
 export interface ModelFlags {
@@ -22,6 +23,8 @@ export interface ModelFlags {
   turnModel?: string;
   sttWindow: 'full' | 'fit';
   speculation: boolean;
+  /** The config file's `agent` section (--config): what has no flag. */
+  agent?: AgentSection;
 }
 
 export function addModelFlags(cmd: Command): Command {
@@ -86,14 +89,16 @@ function resolveTurnModel(flags: ModelFlags, notice: (line: string) => void): st
 type SharedAgentOptions = Pick<
   AgentOptions,
   'models' | 'systemPrompt' | 'gpu' | 'threads' | 'language' | 'turnEnd' | 'sttWindow' | 'speculation' | 'onNotice'
->;
+> &
+  AgentSection;
 
 /**
  * The agent options every command takes from the shared flags: models, prompt, GPU, threads, language, turn
- * taking. `notice` receives one-line notices (a turn model that is missing or broken).
+ * taking, and the config file's `agent` section under them. `notice` receives one-line notices (a turn model that
+ * is missing or broken).
  */
 export function agentOptionsFromFlags(flags: ModelFlags, notice: (line: string) => void): SharedAgentOptions {
-  return {
+  return withAgentSection<SharedAgentOptions>({
     models: { ...resolveModelFlags(flags), turn: resolveTurnModel(flags, notice) },
     systemPrompt: readSystemPrompt(flags.systemPrompt),
     gpu: flags.gpu,
@@ -103,7 +108,7 @@ export function agentOptionsFromFlags(flags: ModelFlags, notice: (line: string) 
     sttWindow: flags.sttWindow,
     speculation: { enabled: flags.speculation },
     onNotice: notice,
-  };
+  }, flags.agent);
 }
 
 export function readSystemPrompt(value: string | undefined): string | undefined {

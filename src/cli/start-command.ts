@@ -98,7 +98,7 @@ async function startLive(flags: StartFlags): Promise<number> {
     if (shutdown.signal.aborted) return 0;
 
     view.info('loading models…');
-    agent = await createAgent({ ...shared, ...acting, sink, interruption: { duplex: flags.duplex } });
+    agent = await createAgent({ ...shared, ...acting, sink, interruption: { ...shared.interruption, duplex: flags.duplex } });
     if (shutdown.signal.aborted) return 0;
 
     const live = agent;
