@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { defaultAgentOptions, type AgentModels, type AgentOptions } from '../agent/agent-options.js';
 import { EarshotError, isEarshotError } from '../errors.js';
+import { loadManifest } from '../models/manifest.js';
+import { missingPresetLine } from '../models/preset-summary.js';
 import { resolveModel, type ModelRole } from '../models/resolve.js';
 import { withAgentSection, type AgentSection } from './config-sections.js';
 
@@ -57,17 +59,52 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
-/** Explicit files win; otherwise names (or the preset's defaults) are looked up under models/. */
+/**
+ * Explicit files win; otherwise names (or the preset's defaults) are looked up under models/. A model named on
+ * the command line that is missing gets its own fetch command; the preset's models that are missing (a first
+ * run) are named together in one line, with their size and the one command that gets them all.
+ */
 export function resolveModelFlags(flags: ModelFlags): AgentModels {
-  const byName = (role: ModelRole, name: string | undefined) => resolveModel(role, name, { preset: flags.preset }).path;
+  const fromPreset: string[] = [];
+  const byName = (role: ModelRole, name: string | undefined) => {
+    try {
+      return resolveModel(role, name, { preset: flags.preset }).path;
+    } catch (e) {
+      if (name !== undefined || !isEarshotError(e) || e.code !== 'MODEL_MISSING') throw e;
+      fromPreset.push(role);
+      return undefined;
+    }
+  };
   const voiceIsDir = flags.voice !== undefined && (flags.voice.includes('/') || existsSync(flags.voice));
-  return {
+  const models: AgentModels = {
     stt: flags.sttModel ?? byName('stt', flags.stt),
     llm: flags.llmModel ?? byName('llm', flags.llm),
     voice: voiceIsDir ? flags.voice : byName('tts', flags.voice),
     vad: flags.vadModel,
     espeakData: flags.espeakData,
   };
+  if (fromPreset.length > 0) throw presetMissing(flags, fromPreset);
+  return models;
+}
+
+function presetMissing(flags: ModelFlags, roles: string[]): EarshotError {
+  const manifest = loadManifest();
+  const preset = flags.preset ?? manifest.defaultPreset;
+  const models = manifest.presets[preset].models;
+  // `npm run fetch-models` also gets the turn model; name it too when it is missing, so the size is the download's.
+  const turnMissing = flags.turn !== 'silence' && !flags.turnModel && byRoleMissing('turn', preset);
+  const ids = [...roles, ...(turnMissing ? ['turn'] : [])].map((role) => models[role as ModelRole]!).filter(Boolean);
+  return new EarshotError('MODEL_MISSING', missingPresetLine(manifest, preset, ids));
+}
+
+function byRoleMissing(role: ModelRole, preset: string): boolean {
+  try {
+    resolveModel(role, undefined, { preset });
+    return false;
+  } catch (e) {
+    if (isEarshotError(e) && e.code === 'MODEL_MISSING') return true;
+    throw e;
+  }
 }
 
 /**
