@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveAgentOptions } from '../../../src/agent/agent-options.js';
 import { configKeys, withConfigFile } from '../../../src/cli/config-file.js';
 import { configSectionsFor } from '../../../src/cli/config-sections.js';
-import { agentOptionsFromFlags, parsePositiveInt } from '../../../src/cli/model-flags.js';
+import { agentOptionsFromFlags, parsePositiveInt, readSystemPrompt } from '../../../src/cli/model-flags.js';
 import { runCommand } from '../../../src/cli/run-command.js';
 import { serveCommand } from '../../../src/cli/serve-command.js';
 import { startCommand } from '../../../src/cli/start-command.js';
@@ -179,6 +179,15 @@ describe('config file values', () => {
     const file = configFile('serve.json', { port: 9000, maxSessions: 1, server: { audioLeadMs: 150, maxMessageBytes: 65536 } });
     const flags = await parse('serve', ['--config', file]);
     expect(flags).toMatchObject({ port: 9000, maxSessions: 1, server: { audioLeadMs: 150, maxMessageBytes: 65536 } });
+  });
+});
+
+describe('the example kiosk config', () => {
+  it('is valid for earshot start, and its files are found beside it', async () => {
+    const example = join(process.cwd(), 'examples', 'kiosk');
+    const flags = await parse('start', ['--config', join(example, 'kiosk.json')]);
+    expect(flags).toMatchObject({ tools: join(example, 'tools.mjs'), systemPrompt: `@${join(example, 'system-prompt.txt')}`, json: true });
+    expect(readSystemPrompt(flags.systemPrompt as string)).toMatch(/City Museum/);
   });
 });
 
