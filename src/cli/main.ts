@@ -33,6 +33,11 @@ function reportAndExit(e: unknown): never {
   process.exit(1);
 }
 
+/** A command that runs the agent: it takes --config, and its errors point at its own --help. */
+function agentCommand(name: 'start' | 'run' | 'serve', cmd: Command): Command {
+  return withConfigFile(cmd, configSectionsFor(name)).exitOverride().showHelpAfterError(`(run earshot ${name} --help for usage)`);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('earshot')
     .description('a fully local voice agent: Silero VAD, whisper.cpp, a local LLM and Piper voices, offline')
@@ -40,9 +45,9 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     // `earshot` alone (and `npm start`) is a live conversation.
-    .addCommand(withConfigFile(startCommand(), configSectionsFor('start')).exitOverride().showHelpAfterError('(run earshot start --help for usage)'), { isDefault: true })
-    .addCommand(withConfigFile(runCommand(), configSectionsFor('run')).exitOverride().showHelpAfterError('(run earshot run --help for usage)'))
-    .addCommand(withConfigFile(serveCommand(), configSectionsFor('serve')).exitOverride().showHelpAfterError('(run earshot serve --help for usage)'))
+    .addCommand(agentCommand('start', startCommand()), { isDefault: true })
+    .addCommand(agentCommand('run', runCommand()))
+    .addCommand(agentCommand('serve', serveCommand()))
     .addCommand(devicesCommand().exitOverride())
     .command('fetch-models')
     .description('download, verify and install models (the one step that uses the network)')
