@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-/** The pure core: scripted engines and fake clocks, no native code, so files run side by side in threads. */
-const unit = ['test/standalone/turn/**/*.test.ts', 'test/standalone/reply/**/*.test.ts', 'test/standalone/agent/**/*.test.ts', 'test/standalone/util/**/*.test.ts'];
+/** The pure core (scripted engines, fake clocks) and the CLI's option handling: no native code, so files run side by side in threads. */
+const unit = ['test/standalone/turn/**/*.test.ts', 'test/standalone/reply/**/*.test.ts', 'test/standalone/agent/**/*.test.ts', 'test/standalone/util/**/*.test.ts', 'test/standalone/cli/**/*.test.ts'];
 
 export default defineConfig({
   test: {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { listAudioDevices, type AudioDevice } from '../audio/devices/device-list.js';
 import { probeOutputDevice } from '../audio/devices/device-probe.js';
+import { devicesAreNamed, unnamedDevicesNote } from '../audio/devices/platform-devices.js';
 
 interface DevicesFlags {
   json?: boolean;
@@ -29,6 +30,11 @@ async function listDevices(flags: DevicesFlags): Promise<number> {
   const probe = flags.probe ? await probeOutputDevice() : undefined;
   if (flags.json) {
     console.log(JSON.stringify({ ...list, ...(probe ? { defaultOutput: probe } : {}) }, null, 2));
+    return 0;
+  }
+  if (!devicesAreNamed()) {
+    console.log(unnamedDevicesNote());
+    if (probe) console.log(`default output: ${probe.ok ? 'opens' : `does not open (${probe.reason})`}`);
     return 0;
   }
   console.log('inputs (--input-device):');

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isEarshotError } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
+import { withConfigFile } from './config-file.js';
+import { configSectionsFor } from './config-sections.js';
 import { devicesCommand } from './devices-command.js';
 import { runCommand } from './run-command.js';
 import { serveCommand } from './serve-command.js';
@@ -31,6 +33,11 @@ function reportAndExit(e: unknown): never {
   process.exit(1);
 }
 
+/** A command that runs the agent: it takes --config, and its errors point at its own --help. */
+function agentCommand(name: 'start' | 'run' | 'serve', cmd: Command): Command {
+  return withConfigFile(cmd, configSectionsFor(name)).exitOverride().showHelpAfterError(`(run earshot ${name} --help for usage)`);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('earshot')
     .description('a fully local voice agent: Silero VAD, whisper.cpp, a local LLM and Piper voices, offline')
@@ -38,9 +45,9 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     // `earshot` alone (and `npm start`) is a live conversation.
-    .addCommand(startCommand().exitOverride().showHelpAfterError('(run earshot start --help for usage)'), { isDefault: true })
-    .addCommand(runCommand().exitOverride().showHelpAfterError('(run earshot run --help for usage)'))
-    .addCommand(serveCommand().exitOverride().showHelpAfterError('(run earshot serve --help for usage)'))
+    .addCommand(agentCommand('start', startCommand()), { isDefault: true })
+    .addCommand(agentCommand('run', runCommand()))
+    .addCommand(agentCommand('serve', serveCommand()))
     .addCommand(devicesCommand().exitOverride())
     .command('fetch-models')
     .description('download, verify and install models (the one step that uses the network)')

@@ -2,7 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { defaultAgentOptions, type AgentModels, type AgentOptions } from '../agent/agent-options.js';
 import { EarshotError, isEarshotError } from '../errors.js';
+import { loadManifest } from '../models/manifest.js';
+import { missingPresetLine } from '../models/preset-summary.js';
 import { resolveModel, type ModelRole } from '../models/resolve.js';
+import { withAgentSection, type AgentSection } from './config-sections.js';
 
 /** Flags every command that runs the agent shares: which models, and how they run. */
 export interface ModelFlags {
@@ -22,6 +25,8 @@ export interface ModelFlags {
   turnModel?: string;
   sttWindow: 'full' | 'fit';
   speculation: boolean;
+  /** The config file's `agent` section (--config): what has no flag. */
+  agent?: AgentSection;
 }
 
 export function addModelFlags(cmd: Command): Command {
@@ -54,17 +59,52 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
-/** Explicit files win; otherwise names (or the preset's defaults) are looked up under models/. */
+/**
+ * Explicit files win; otherwise names (or the preset's defaults) are looked up under models/. A model named on
+ * the command line that is missing gets its own fetch command; the preset's models that are missing (a first
+ * run) are named together in one line, with their size and the one command that gets them all.
+ */
 export function resolveModelFlags(flags: ModelFlags): AgentModels {
-  const byName = (role: ModelRole, name: string | undefined) => resolveModel(role, name, { preset: flags.preset }).path;
+  const fromPreset: string[] = [];
+  const byName = (role: ModelRole, name: string | undefined) => {
+    try {
+      return resolveModel(role, name, { preset: flags.preset }).path;
+    } catch (e) {
+      if (name !== undefined || !isEarshotError(e) || e.code !== 'MODEL_MISSING') throw e;
+      fromPreset.push(role);
+      return undefined;
+    }
+  };
   const voiceIsDir = flags.voice !== undefined && (flags.voice.includes('/') || existsSync(flags.voice));
-  return {
+  const models: AgentModels = {
     stt: flags.sttModel ?? byName('stt', flags.stt),
     llm: flags.llmModel ?? byName('llm', flags.llm),
     voice: voiceIsDir ? flags.voice : byName('tts', flags.voice),
     vad: flags.vadModel,
     espeakData: flags.espeakData,
   };
+  if (fromPreset.length > 0) throw presetMissing(flags, fromPreset);
+  return models;
+}
+
+function presetMissing(flags: ModelFlags, roles: string[]): EarshotError {
+  const manifest = loadManifest();
+  const preset = flags.preset ?? manifest.defaultPreset;
+  const models = manifest.presets[preset].models;
+  // `npm run fetch-models` also gets the turn model; name it too when it is missing, so the size is the download's.
+  const turnMissing = flags.turn !== 'silence' && !flags.turnModel && byRoleMissing('turn', preset);
+  const ids = [...roles, ...(turnMissing ? ['turn'] : [])].map((role) => models[role as ModelRole]!).filter(Boolean);
+  return new EarshotError('MODEL_MISSING', missingPresetLine(manifest, preset, ids));
+}
+
+function byRoleMissing(role: ModelRole, preset: string): boolean {
+  try {
+    resolveModel(role, undefined, { preset });
+    return false;
+  } catch (e) {
+    if (isEarshotError(e) && e.code === 'MODEL_MISSING') return true;
+    throw e;
+  }
 }
 
 /**
@@ -86,14 +126,16 @@ function resolveTurnModel(flags: ModelFlags, notice: (line: string) => void): st
 type SharedAgentOptions = Pick<
   AgentOptions,
   'models' | 'systemPrompt' | 'gpu' | 'threads' | 'language' | 'turnEnd' | 'sttWindow' | 'speculation' | 'onNotice'
->;
+> &
+  AgentSection;
 
 /**
  * The agent options every command takes from the shared flags: models, prompt, GPU, threads, language, turn
- * taking. `notice` receives one-line notices (a turn model that is missing or broken).
+ * taking, and the config file's `agent` section under them. `notice` receives one-line notices (a turn model that
+ * is missing or broken).
  */
 export function agentOptionsFromFlags(flags: ModelFlags, notice: (line: string) => void): SharedAgentOptions {
-  return {
+  return withAgentSection<SharedAgentOptions>({
     models: { ...resolveModelFlags(flags), turn: resolveTurnModel(flags, notice) },
     systemPrompt: readSystemPrompt(flags.systemPrompt),
     gpu: flags.gpu,
@@ -103,7 +145,7 @@ export function agentOptionsFromFlags(flags: ModelFlags, notice: (line: string) 
     sttWindow: flags.sttWindow,
     speculation: { enabled: flags.speculation },
     onNotice: notice,
-  };
+  }, flags.agent);
 }
 
 export function readSystemPrompt(value: string | undefined): string | undefined {

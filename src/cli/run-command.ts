@@ -52,7 +52,7 @@ async function runFile(flags: RunFlags): Promise<number> {
     sink,
     // A file is pushed faster than real time: an utterance found while a reply is being written is the
     // next question, not the user talking over the agent.
-    interruption: { enabled: false },
+    interruption: { ...shared.interruption, enabled: false },
   });
   if (process.stderr.isTTY) process.stderr.write('               \r');
 

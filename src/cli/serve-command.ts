@@ -7,6 +7,7 @@ import { defaultServeOptions } from '../server/serve-options.js';
 import { SUBPROTOCOL } from '../server/protocol.js';
 import { checkBindable, SOCKET_PATH, VoiceServer } from '../server/voice-server.js';
 import type { DuplexMode } from '../turn/echo-gate-options.js';
+import type { ServerSection } from './config-sections.js';
 import { addModelFlags, agentOptionsFromFlags, parsePositiveInt, type ModelFlags } from './model-flags.js';
 import { ServeLog, type ServeLogMode } from './serve-log.js';
 
@@ -19,6 +20,8 @@ interface ServeFlags extends ModelFlags {
   duplex: DuplexMode;
   quiet?: boolean;
   json?: boolean;
+  /** The config file's `server` section (--config): limits that have no flag. */
+  server?: ServerSection;
 }
 
 function parsePort(value: string): number {
@@ -98,8 +101,8 @@ async function serve(flags: ServeFlags): Promise<number> {
   try {
     server = new VoiceServer({
       engines,
-      agentOptions: { ...shared, interruption: { duplex: flags.duplex } },
-      serve: { host: flags.host, port: flags.port, token, maxSessions: flags.maxSessions, idleTimeoutMs: flags.idleTimeout * 1000 },
+      agentOptions: { ...shared, interruption: { ...shared.interruption, duplex: flags.duplex } },
+      serve: { ...flags.server, host: flags.host, port: flags.port, token, maxSessions: flags.maxSessions, idleTimeoutMs: flags.idleTimeout * 1000 },
     });
     log.attach(server);
     if (!shutdown.signal.aborted) {

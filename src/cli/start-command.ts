@@ -4,6 +4,7 @@ import { createAgent } from '../agent/create-agent.js';
 import type { AudioSink } from '../audio/audio-sink.js';
 import { deviceSampleRate } from '../audio/devices/device-list.js';
 import { MicInput } from '../audio/devices/mic-input.js';
+import { checkOutputDeviceFlag } from '../audio/devices/platform-devices.js';
 import type { SpeakerSink } from '../audio/devices/speaker-sink.js';
 import { WavCollectorSink } from '../audio/wav-collector-sink.js';
 import { writeWav } from '../audio/wav.js';
@@ -56,6 +57,7 @@ async function startLive(flags: StartFlags): Promise<number> {
   if (flags.json && flags.quiet) throw new EarshotError('BAD_OPTION', '--json and --quiet do not go together; pick one');
   // Everything a user can get wrong is checked before anything slow: models, then the devices.
   const acting = await toolAndMaskOptions(flags);
+  if (!flags.output) checkOutputDeviceFlag(flags.outputDevice);
   const view = new TerminalView({ mode: viewMode(flags) });
   // Notices (a turn model that is missing) are said once the agent runs: a failure stays one line.
   const notices: string[] = [];
@@ -98,7 +100,7 @@ async function startLive(flags: StartFlags): Promise<number> {
     if (shutdown.signal.aborted) return 0;
 
     view.info('loading models…');
-    agent = await createAgent({ ...shared, ...acting, sink, interruption: { duplex: flags.duplex } });
+    agent = await createAgent({ ...shared, ...acting, sink, interruption: { ...shared.interruption, duplex: flags.duplex } });
     if (shutdown.signal.aborted) return 0;
 
     const live = agent;

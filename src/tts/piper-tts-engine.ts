@@ -11,8 +11,8 @@ export interface PiperTtsOptions {
   /** Folder holding one Piper `.onnx`, its `tokens.txt` and, when it brings its own, `espeak-ng-data` (sherpa-onnx's vits-piper layout). Required. */
   voiceDir: string;
   /**
-   * espeak-ng-data folder for phonemizing. Default: `<voiceDir>/espeak-ng-data`, else Debian's
-   * `/usr/lib/x86_64-linux-gnu/espeak-ng-data` (package espeak-ng-data) when it exists.
+   * espeak-ng-data folder for phonemizing. Default: `<voiceDir>/espeak-ng-data`, else the system's
+   * (Debian's `/usr/lib/x86_64-linux-gnu/espeak-ng-data` from package espeak-ng-data, Homebrew's, ...) when it exists.
    */
   espeakDataDir?: string;
   /** CPU threads for onnxruntime. Default: `os.availableParallelism()`. */

@@ -1,10 +1,11 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EarshotError, fetchHint } from '../errors.js';
+import { installHint, systemEspeakDataDirs } from '../util/platform-hints.js';
 import { OnnxFormatError, readOnnxModelInfo, type OnnxModelInfo } from './onnx-model-info.js';
 import { PIPER_INTEGER_METADATA, PIPER_LIMITS } from './piper-voice-limits.js';
 
-/** Where Debian's `espeak-ng-data` package puts the phoneme data. */
+/** Where Debian's `espeak-ng-data` package puts the phoneme data on x86-64 (the first of systemEspeakDataDirs() there). */
 export const DEBIAN_ESPEAK_DATA_DIR = '/usr/lib/x86_64-linux-gnu/espeak-ng-data';
 
 /** Files espeak-ng cannot start without; sherpa-onnx checks only the first. */
@@ -18,8 +19,8 @@ const MAX_TOKENS_BYTES = 1024 * 1024;
 
 export interface PiperVoiceCheckOptions {
   /**
-   * espeak-ng-data folder to phonemize with. Default: the voice folder's own `espeak-ng-data`, else Debian's
-   * `/usr/lib/x86_64-linux-gnu/espeak-ng-data` when it exists. When given, it is used even if the voice has its own.
+   * espeak-ng-data folder to phonemize with. Default: the voice folder's own `espeak-ng-data`, else the system's
+   * (Debian's `/usr/lib/x86_64-linux-gnu/espeak-ng-data`, Homebrew's, ...: systemEspeakDataDirs()) when it exists. When given, it is used even if the voice has its own.
    */
   espeakDataDir?: string;
 }
@@ -131,13 +132,14 @@ async function findEspeakData(
     }
   } else if (await isDirectory(own)) {
     dir = own;
-  } else if (await isDirectory(DEBIAN_ESPEAK_DATA_DIR)) {
-    dir = DEBIAN_ESPEAK_DATA_DIR;
   } else {
-    throw new EarshotError(
-      'MODEL_MISSING',
-      `No espeak-ng-data for voice ${voiceDir}; run ${fix}, pass --espeak-data DIR, or apt-get install espeak-ng-data`,
-    );
+    dir = await firstDirectory(systemEspeakDataDirs());
+    if (dir === undefined) {
+      throw new EarshotError(
+        'MODEL_MISSING',
+        `No espeak-ng-data for voice ${voiceDir}; run ${fix}, pass --espeak-data DIR, or ${installHint('espeak-ng-data')}`,
+      );
+    }
   }
   const dict = espeakVoice ? `${espeakVoice.split('-')[0]}_dict` : undefined;
   for (const name of [...ESPEAK_CORE_FILES, ...(dict ? [dict] : [])]) {
@@ -220,4 +222,9 @@ export async function checkPiperVoice(voiceDir: string, options: PiperVoiceCheck
     espeakVoice,
     modelBytes: info.bytes,
   };
+}
+
+async function firstDirectory(candidates: readonly string[]): Promise<string | undefined> {
+  for (const dir of candidates) if (await isDirectory(dir)) return dir;
+  return undefined;
 }

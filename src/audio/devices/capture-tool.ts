@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
+import { installHint } from '../../util/platform-hints.js';
 import { findOnPath } from './device-list.js';
 
 /** Command-line recorders node-record-lpcm16 knows how to drive. */
@@ -20,7 +21,7 @@ export const NO_MICROPHONE_MESSAGE = 'no microphone found';
 /** Why no recorder could be picked, as the tail of the "no microphone found" line. */
 export function missingToolHint(preference: CaptureToolName | 'auto'): string {
   return preference === 'auto'
-    ? 'no arecord, sox or rec on PATH; install alsa-utils: sudo apt-get install alsa-utils'
+    ? `no arecord, sox or rec on PATH; install one: ${installHint('recorder')}`
     : `${preference} is not on PATH`;
 }
 
