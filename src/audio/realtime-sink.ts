@@ -28,6 +28,8 @@ export class RealtimeSink implements AudioSink {
   private readonly gate = new PauseGate();
   /** performance.now() at which the far end will have played everything handed over. */
   private farEndUntil = 0;
+  /** performance.now() at which the far end will have sounded every block reported to onPlayed. */
+  private heardUntil = 0;
 
   constructor(options: RealtimeSinkOptions = {}) {
     this.options = { write: () => {}, blockMs: 20, latencyMs: 0, leadMs: 0, ...options };
@@ -46,12 +48,13 @@ export class RealtimeSink implements AudioSink {
         continue;
       }
       const piece = chunk.samples.subarray(played, Math.min(played + block, chunk.samples.length));
-      // A write that comes late (a busy machine) finds the far end run dry: it plays from now, and what follows
-      // plays after it, as a device does. Catching up in a burst would report blocks heard at the same moment,
-      // and the echo canceller's reference would no longer be what the room heard.
-      due = Math.max(due, performance.now());
       this.options.write(piece, chunk.sampleRate);
-      this.onPlayed?.(piece, chunk.sampleRate, due + this.options.latencyMs);
+      // Heard when its time comes, or now if this write is late (a busy machine), but never before the block
+      // handed over before it: blocks written in a burst to catch up are heard one after another, as the far end
+      // plays them. Reported at one moment, the echo gate's reference would pile them on the same instant.
+      const heardAt = Math.max(due, performance.now(), this.heardUntil);
+      this.heardUntil = heardAt + (piece.length / chunk.sampleRate) * 1000;
+      this.onPlayed?.(piece, chunk.sampleRate, heardAt + this.options.latencyMs);
       played += piece.length;
       due += (piece.length / chunk.sampleRate) * 1000;
       this.farEndUntil = due;
@@ -61,6 +64,7 @@ export class RealtimeSink implements AudioSink {
     // Cut short: what was handed over ahead of real time was never heard (the far end drops it).
     const ahead = this.options.leadMs > 0 ? Math.max(0, due - performance.now()) : 0;
     this.farEndUntil = 0;
+    this.heardUntil = 0;
     return Math.max(0, played - Math.round((ahead * chunk.sampleRate) / 1000));
   }
 
