@@ -17,7 +17,7 @@ import { resolveAgentOptions, type AgentEngines, type AgentOptions, type Resolve
 import { ConversationHistory } from './conversation-history.js';
 import { cpuMsBetween, EngineCpuMeter, meterEngines } from './engine-cpu-meter.js';
 import { SessionMetricsRecorder, type SessionMetrics } from './session-metrics.js';
-import type { AgentEvents, AgentState, TurnResult } from './events.js';
+import type { AgentEvents, AgentState, ForgetReason, TurnResult } from './events.js';
 import { Speculation } from './speculation.js';
 import { Turn } from './turn.js';
 
@@ -58,6 +58,10 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private decisions = new Set<Promise<void>>();
   /** The reply being prepared during the user's pause, if any (see Speculation). */
   private speculation: Speculation | undefined;
+  /** Counts forget() calls: a turn begun in an earlier conversation writes nothing into this one. */
+  private conversationNumber = 0;
+  /** The last turn number of a forgotten conversation. */
+  private forgottenThroughTurn = 0;
 
   /** @param ownedEngines the engines this agent loaded and so frees on close() */
   constructor(engines: AgentEngineSet, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
@@ -69,7 +73,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.engines = meterEngines(engines, this.cpu);
     this.ownedEngines = ownedEngines;
     this.fillers = new FillerBank(o.latencyMask.phrases, this.engines.tts);
-    this.on('metrics', (m) => this.session.addTurn(m));
+    // A turn cut by forget() still reports its numbers; its words are not kept.
+    this.on('metrics', (m) => this.session.addTurn(m.turn <= this.forgottenThroughTurn ? { ...m, transcript: '', reply: '' } : m));
     this.on('barge-in', (e) => this.session.addBargeIn(e.action));
     this.listener = new Listener(
       this.engines.vad,
@@ -168,6 +173,16 @@ export class Agent extends TypedEmitter<AgentEvents> {
     return this.session.snapshot(this.cpu.totalsMs());
   }
 
+  /**
+   * Forgets the conversation, for the next person: the history, a question still waiting for its answer, the
+   * speculation, queued turns (their callers get an abort error), the reply in progress (cut), the utterance
+   * being heard and the turn records' text; then the LLM's own context (LlmEngine.forget). Listening goes on.
+   * Resolves once the model holds none of it; emits 'forgotten'.
+   */
+  forget(): Promise<void> {
+    return this.forgetConversation('call');
+  }
+
   /** Cuts the reply in progress now: generation, synthesis and playback all stop. */
   interrupt(): void {
     this.current?.abort();
@@ -219,6 +234,27 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.loopWake?.();
     await this.listener.close();
     await Promise.allSettled(this.ownedEngines.map((k) => this.engines[k]?.dispose()));
+  }
+
+  private async forgetConversation(reason: ForgetReason): Promise<void> {
+    // Everything the agent holds goes at once, before anything awaits: a turn still running sees the new
+    // conversation number and writes nothing back.
+    this.conversationNumber++;
+    this.conversation.clear();
+    this.unansweredQuestion = undefined;
+    this.dropSpeculation();
+    this.partials.end();
+    this.listening.abort();
+    this.listening = new AbortController();
+    for (const t of this.queue.splice(0)) t.fail(abortError());
+    this.current?.abort();
+    this.session.forgetContent();
+    this.forgottenThroughTurn = this.turnCounter;
+    await this.listener.forget();
+    // Queued behind the cut reply's generation, which stops at its next token.
+    await this.engines.llm.forget?.();
+    this.refreshState();
+    this.emit('forgotten', { reason });
   }
 
   private onSpeechStart(startSample: number): void {
@@ -289,6 +325,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
    */
   private async decideInterruption(u: Utterance): Promise<void> {
     const signal = this.listening.signal;
+    const conversation = this.conversationNumber;
     let text = '';
     let whisperText = '';
     let sttMs = 0;
@@ -301,6 +338,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
       if (signal.aborted && isAbortError(e)) return;
       this.emit('error', { error: e as Error });
     }
+    if (conversation !== this.conversationNumber) return;
     const transcribedAt = performance.now();
     const said = classifyInterjection(text, this.options.interruption);
     if (!this.bargeIn.onTranscript(said)) {
@@ -368,7 +406,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
         next.finish(await this.runTurn(next));
       } catch (e) {
         next.fail(e);
-        this.emit('error', { error: e as Error, turn: this.turnCounter });
+        // A turn cut (by stop() or forget()) while it transcribed ends in an abort: that is no error.
+        if (!(next.signal.aborted && isAbortError(e))) this.emit('error', { error: e as Error, turn: this.turnCounter });
       } finally {
         await this.mask?.close();
         this.mask = undefined;
@@ -382,6 +421,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
 
   private async runTurn(turn: Turn): Promise<TurnResult | undefined> {
     const { input, signal } = turn;
+    const conversation = this.conversationNumber;
     turn.begin();
     const clock = turn.clock;
     const cpuAtStart = this.cpu.totalsMs();
@@ -414,6 +454,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
       transcript = `${this.takeUnanswered()} ${transcript}`.trim();
     }
 
+    // Forgotten while it was being transcribed: the turn belonged to the conversation that went.
+    if (conversation !== this.conversationNumber) return undefined;
     const id = ++this.turnCounter;
     numbered = id;
     if (input.kind !== 'say') {
@@ -447,7 +489,9 @@ export class Agent extends TypedEmitter<AgentEvents> {
       clock,
       callbacks,
     });
-    if (result.interrupted && result.spoken.length === 0 && this.bargeIn.wasCut && input.kind !== 'say') {
+    if (conversation !== this.conversationNumber) {
+      // Forgotten while it replied: nothing of it enters the new conversation.
+    } else if (result.interrupted && result.spoken.length === 0 && this.bargeIn.wasCut && input.kind !== 'say') {
       // Cut before a word was heard: the user was not done. Their question waits for what they say next.
       this.unansweredQuestion = this.conversation.takeLastUser();
     } else {
