@@ -20,6 +20,7 @@ import { SessionMetricsRecorder, type SessionMetrics } from './session-metrics.j
 import type { AgentEvents, AgentState, ForgetReason, TurnResult } from './events.js';
 import { Speculation } from './speculation.js';
 import { Turn } from './turn.js';
+import { TurnClock } from './turn-metrics.js';
 
 /** The engines an agent runs on; the turn-end model is optional (without it the silence rule decides). */
 export type AgentEngineSet = Required<Omit<AgentEngines, 'turn'>> & Pick<AgentEngines, 'turn'>;
@@ -62,6 +63,11 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private conversationNumber = 0;
   /** The last turn number of a forgotten conversation. */
   private forgottenThroughTurn = 0;
+  /** Something was heard or asked since the last forget: there is a conversation for the idle reset to forget. */
+  private heardSinceForget = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** The next visitor's first spoken turn is greeted first (idleReset.greeting). */
+  private greetingDue: boolean;
 
   /** @param ownedEngines the engines this agent loaded and so frees on close() */
   constructor(engines: AgentEngineSet, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
@@ -99,6 +105,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
       (error) => this.emit('error', { error }),
     );
     this.conversation = new ConversationHistory(o.maxHistoryMessages);
+    this.greetingDue = o.idleReset.greeting !== '';
     this.bargeIn = new BargeIn(
       o.interruption,
       {
@@ -231,6 +238,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     if (this.closed) return;
     await this.stop();
     this.closed = true;
+    this.disarmIdleReset();
     this.loopWake?.();
     await this.listener.close();
     await Promise.allSettled(this.ownedEngines.map((k) => this.engines[k]?.dispose()));
@@ -240,6 +248,9 @@ export class Agent extends TypedEmitter<AgentEvents> {
     // Everything the agent holds goes at once, before anything awaits: a turn still running sees the new
     // conversation number and writes nothing back.
     this.conversationNumber++;
+    this.heardSinceForget = false;
+    this.disarmIdleReset();
+    this.greetingDue = this.options.idleReset.greeting !== '';
     this.conversation.clear();
     this.unansweredQuestion = undefined;
     this.dropSpeculation();
@@ -257,7 +268,31 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.emit('forgotten', { reason });
   }
 
+  /**
+   * The idle reset's clock runs while the agent waits with nothing to do (nobody speaking, nothing being
+   * answered) and there is a conversation to forget; anything else stops it, and the next wait starts it anew.
+   */
+  private armIdleReset(): void {
+    const afterMs = this.options.idleReset.afterMs;
+    const waiting = this.currentState === 'listening' || this.currentState === 'idle';
+    if (!waiting || afterMs <= 0 || !this.heardSinceForget || this.closed) return this.disarmIdleReset();
+    if (this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      this.forgetConversation('idle').catch((error: Error) => this.emit('error', { error }));
+    }, afterMs);
+    // A host that is done with the agent need not wait for it.
+    this.idleTimer.unref?.();
+  }
+
+  private disarmIdleReset(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
   private onSpeechStart(startSample: number): void {
+    this.heardSinceForget = true;
+    this.disarmIdleReset();
     this.emit('speech-start', { atMs: ms(startSample) });
     if (this.options.interruption.enabled && this.current) this.bargeIn.onSpeechStart(ms(startSample));
   }
@@ -376,12 +411,15 @@ export class Agent extends TypedEmitter<AgentEvents> {
       turn.fail(new EarshotError('BAD_OPTION', 'this agent was closed; create a new one'));
       return;
     }
+    this.heardSinceForget = true;
+    this.disarmIdleReset();
     this.queue.push(turn);
     this.loopWake?.();
   }
 
   /** An interruption is answered before anything queued earlier. */
   private enqueueFront(turn: Turn): void {
+    this.disarmIdleReset();
     this.queue.unshift(turn);
     this.loopWake?.();
   }
@@ -427,8 +465,11 @@ export class Agent extends TypedEmitter<AgentEvents> {
     const cpuAtStart = this.cpu.totalsMs();
     let numbered: number | undefined;
     const prepared = await turn.prepared;
+    // A new visitor's first words are greeted before they are answered; the greeting covers the wait itself.
+    const greetable = this.greetingDue && turn.spoken !== undefined;
     // A reply prepared in the pause plays at once: nothing to mask.
-    const mask = input.kind === 'say' || prepared ? undefined : (this.mask = this.latencyMask(turn, () => numbered ?? this.turnCounter + 1));
+    const unmasked = input.kind === 'say' || prepared || greetable;
+    const mask = unmasked ? undefined : (this.mask = this.latencyMask(turn, () => numbered ?? this.turnCounter + 1));
     this.setState('thinking');
     let transcript = '';
     if (prepared) {
@@ -472,7 +513,12 @@ export class Agent extends TypedEmitter<AgentEvents> {
         this.setState('speaking');
       },
     };
-    prepared?.release(callbacks);
+    // The reply is written while the greeting plays; its first audio waits for the greeting's end.
+    const greeting = greetable ? this.greet(turn, id) : undefined;
+    if (prepared) {
+      await greeting;
+      prepared.release(callbacks);
+    }
     const tools = input.kind !== 'say' && !prepared && o.tools.size > 0 ? this.toolCalls(turn, id, mask) : undefined;
     const result = prepared ? await prepared.reply : await streamReply({
       llm: input.kind === 'say' ? undefined : this.engines.llm,
@@ -484,7 +530,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
       chunking: o.chunking,
       maxTokens: o.maxReplyTokens,
       functions: tools && ((speak) => tools.functions(speak)),
-      beforeFirstAudio: mask && (() => mask.replyReady()),
+      beforeFirstAudio: mask ? () => mask.replyReady() : greeting && (() => greeting),
       signal,
       clock,
       callbacks,
@@ -510,12 +556,45 @@ export class Agent extends TypedEmitter<AgentEvents> {
       ms: stageMs,
       compute,
       ...(prepared ? { speculated: true } : {}),
+      ...(greeting ? { greeted: true } : {}),
       ...(spoken ? { speech: { startMs: ms(spoken.startSample), endMs: ms(spoken.endSample) } } : {}),
       ...(maskRecord ? { mask: maskRecord } : {}),
       ...(tools && tools.records.length > 0 ? { tools: tools.records } : {}),
       cpuMs: cpuMsBetween(cpuAtStart, this.cpu.totalsMs()),
     });
     return turnResult;
+  }
+
+  /** Speaks the greeting to a new visitor as part of `turn` (so speech over it cuts the turn); resolves once played or cut. */
+  private greet(turn: Turn, id: number): Promise<void> {
+    this.greetingDue = false;
+    const text = this.options.idleReset.greeting;
+    this.emit('greeting', { turn: id, text });
+    return streamReply({
+      llm: undefined,
+      tts: this.engines.tts,
+      sink: this.options.sink,
+      systemPrompt: '',
+      history: [],
+      fixedText: text,
+      chunking: this.options.chunking,
+      signal: turn.signal,
+      // Its own clock: the turn's stage times are the reply's.
+      clock: new TurnClock(0, performance.now()),
+      callbacks: {
+        onDelta: () => undefined,
+        onSentence: () => undefined,
+        onAudio: (chunk, said) => this.emit('audio', { turn: id, chunk, text: said }),
+        onSpeaking: () => {
+          turn.audible = true;
+          this.setState('speaking');
+        },
+      },
+    }).then(
+      () => undefined,
+      // A greeting that cannot be voiced is skipped: the answer matters more.
+      (error: Error) => this.emit('error', { error, turn: id }),
+    );
   }
 
   /** The turn's filler: armed for `maskAfterMs` after the end of the user's turn; its audio counts as audible. */
@@ -564,6 +643,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     if (state === this.currentState) return;
     const previous = this.currentState;
     this.currentState = state;
+    this.armIdleReset();
     this.emit('state', { state, previous });
   }
 }

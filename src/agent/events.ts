@@ -55,6 +55,8 @@ export interface AgentEvents {
    * events itself) and 'end'. It never enters the history.
    */
   mask: { turn: number; action: 'start' | 'end'; record: MaskRecord; chunk?: PcmChunk };
+  /** A new visitor's first spoken turn: the greeting (idleReset.greeting) is spoken before the answer. */
+  greeting: { turn: number; text: string };
   /** The conversation was forgotten: history, unanswered question, queued and running turns, the model's context. */
   forgotten: { reason: ForgetReason };
   error: { error: Error; turn?: number };
