@@ -1,3 +1,5 @@
+// First: no dependency may write telemetry (see no-telemetry.ts).
+import './util/no-telemetry.js';
 export { createAgent } from './agent/create-agent.js';
 export { Agent } from './agent/agent.js';
 export type { AgentEngines, AgentModels, AgentOptions } from './agent/agent-options.js';

@@ -179,7 +179,7 @@ describe.skipIf(unavailable !== undefined)('live conversation on a real PulseAud
     let recorders: number[] = [];
     const cli = startCli(
       [
-        '--json',
+        '--json', '--log-content',
         '--input-device', 'pulse:earA.monitor', '--output-device', 'pulse:earB',
         '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
         '--espeak-data', testModels.espeakData, '--gpu', 'off',
