@@ -535,12 +535,12 @@ export class Agent extends TypedEmitter<AgentEvents> {
       clock,
       callbacks,
     });
-    if (conversation !== this.conversationNumber) {
-      // Forgotten while it replied: nothing of it enters the new conversation.
-    } else if (result.interrupted && result.spoken.length === 0 && this.bargeIn.wasCut && input.kind !== 'say') {
+    // Forgotten while it replied: nothing of it enters the new conversation.
+    const kept = conversation === this.conversationNumber;
+    if (kept && result.interrupted && result.spoken.length === 0 && this.bargeIn.wasCut && input.kind !== 'say') {
       // Cut before a word was heard: the user was not done. Their question waits for what they say next.
       this.unansweredQuestion = this.conversation.takeLastUser();
-    } else {
+    } else if (kept) {
       this.conversation.addAssistant(result.spoken, result.interrupted);
     }
     const turnResult: TurnResult = { turn: id, transcript, ...result };

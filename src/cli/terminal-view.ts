@@ -145,6 +145,7 @@ export class TerminalView {
     });
     agent.on('mask', ({ turn, action, record }) => this.json({ event: 'mask', turn, action, ...record }));
     agent.on('forgotten', ({ reason }) => {
+      this.partial = '';
       this.json({ event: 'forgotten', reason });
       if (this.mode === 'json') return;
       // The screen is what the next visitor sees: the last conversation leaves it, scrollback included.
