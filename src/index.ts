@@ -35,6 +35,7 @@ export { loadToolsModule } from './tools/load-tools-module.js';
 export type { ToolCallStatus } from './tools/run-tool-call.js';
 export type { ToolCallRecord } from './tools/turn-tool-calls.js';
 export { defaultLatencyMaskOptions, type LatencyMaskOptions, type MaskMode } from './reply/latency-mask-options.js';
+export { defaultIdleResetOptions, type IdleResetOptions } from './agent/idle-reset-options.js';
 export type { MaskRecord } from './reply/latency-mask.js';
 export type { SessionMetrics, Spread, ToolSummary } from './agent/session-metrics.js';
 export type { CpuMs } from './agent/engine-cpu-meter.js';
