@@ -86,6 +86,37 @@ describe('idle reset', () => {
     expect(make(Number.NaN)).toThrow(/idleReset.afterMs must be 0 \(off\) or a number of ms above 0/);
   });
 
+  it('speech over the greeting cuts the turn like any reply: the question waits for the words, no second greeting', async () => {
+    const greeting = 'Welcome to the museum of modern art.';
+    const { agent, log, llm } = setup({
+      transcripts: ['Where is the cafe?', 'and the shop?'],
+      replies: ['Never heard.', 'Both downstairs.'],
+      options: { idleReset: { greeting }, speculation: { enabled: false } },
+    });
+    const states: string[] = [];
+    agent.on('state', ({ state }) => states.push(state));
+    agent.start();
+    await speak(agent, concatFloat32([tone(800), silence(600)]));
+    for (let i = 0; i < 200 && !states.includes('speaking'); i++) await vi.advanceTimersByTimeAsync(10);
+    // The greeting is playing (700 ms of it); the visitor talks over it.
+    expect(log.audio.map((x) => x.text)).toEqual([greeting]);
+    await vi.advanceTimersByTimeAsync(200);
+    await speak(agent, concatFloat32([tone(600), silence(1000)]));
+    await settle(agent.flush());
+
+    expect(log.greeting).toHaveLength(1);
+    expect(log.transcript.map((t) => t.text)).toEqual(['Where is the cafe?', 'Where is the cafe? and the shop?']);
+    expect(llm.calls.at(-1)!.history).toEqual([{ role: 'user', text: 'Where is the cafe? and the shop?' }]);
+    expect(agent.history).toEqual([
+      { role: 'user', text: 'Where is the cafe? and the shop?' },
+      { role: 'assistant', text: 'Both downstairs.' },
+    ]);
+    // Nothing of the first reply was heard; the greeting was cut short.
+    expect(log.audio.filter((a) => a.text === 'Never heard.')).toEqual([]);
+    expect(log.error).toEqual([]);
+    await settle(agent.close());
+  });
+
   for (const speculation of [true, false]) {
     it(`greets each new visitor before the first answer, not for a noise (speculation ${speculation ? 'on' : 'off'})`, async () => {
       const greeting = 'Welcome to the museum.';
