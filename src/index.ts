@@ -1,3 +1,5 @@
+// First: no dependency may write telemetry (see no-telemetry.ts).
+import './util/no-telemetry.js';
 export { createAgent } from './agent/create-agent.js';
 export { Agent } from './agent/agent.js';
 export type { AgentEngines, AgentModels, AgentOptions } from './agent/agent-options.js';
@@ -9,7 +11,7 @@ export { RealtimeSink, type RealtimeSinkOptions } from './audio/realtime-sink.js
 export { openSpeakerSink, type SpeakerSink } from './audio/devices/speaker-sink.js';
 export { MicInput } from './audio/devices/mic-input.js';
 export { listAudioDevices } from './audio/devices/device-list.js';
-export type { AgentEvents, AgentState, TurnResult } from './agent/events.js';
+export type { AgentEvents, AgentState, ForgetReason, TurnResult } from './agent/events.js';
 export type { TurnMetrics, TurnStageTimes, TurnCompute } from './agent/turn-metrics.js';
 export type { TranscriptFilterOptions } from './turn/transcript-filter.js';
 export { defaultTranscriptFilterOptions } from './turn/transcript-filter.js';
@@ -33,6 +35,7 @@ export { loadToolsModule } from './tools/load-tools-module.js';
 export type { ToolCallStatus } from './tools/run-tool-call.js';
 export type { ToolCallRecord } from './tools/turn-tool-calls.js';
 export { defaultLatencyMaskOptions, type LatencyMaskOptions, type MaskMode } from './reply/latency-mask-options.js';
+export { defaultIdleResetOptions, type IdleResetOptions } from './agent/idle-reset-options.js';
 export type { MaskRecord } from './reply/latency-mask.js';
 export type { SessionMetrics, Spread, ToolSummary } from './agent/session-metrics.js';
 export type { CpuMs } from './agent/engine-cpu-meter.js';

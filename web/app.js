@@ -177,6 +177,12 @@ function onMessage(m) {
       showLatency(t);
       break;
     }
+    case 'forgotten':
+      // The next visitor must not read the last one's conversation.
+      timings.clear();
+      captions.clear();
+      latencyList.replaceChildren();
+      break;
     case 'error':
       showNotice(m.message);
       break;

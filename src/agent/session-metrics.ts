@@ -47,6 +47,14 @@ export class SessionMetricsRecorder {
     this.records.push(m);
   }
 
+  /** The conversation was forgotten: the records keep their numbers, not what was said. */
+  forgetContent(): void {
+    for (const r of this.records) {
+      r.transcript = '';
+      r.reply = '';
+    }
+  }
+
   addBargeIn(action: 'pause' | 'resume' | 'cut'): void {
     if (action === 'cut') this.interruptions++;
     else if (action === 'resume') this.falseInterruptions++;

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: no dependency may write telemetry (see no-telemetry.ts).
+import '../util/no-telemetry.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';

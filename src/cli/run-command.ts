@@ -10,8 +10,9 @@ import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-f
 import { sessionSummaryTable } from './session-summary.js';
 import { addToolAndMaskFlags, toolAndMaskOptions, type ToolAndMaskFlags } from './tool-and-mask-flags.js';
 import { latencyLine, metricsJsonLine, toolCallLine } from './turn-report.js';
+import { addLogContentFlag, showsContent, type PrivacyFlags } from './privacy-flags.js';
 
-interface RunFlags extends ModelFlags, ToolAndMaskFlags {
+interface RunFlags extends ModelFlags, ToolAndMaskFlags, Pick<PrivacyFlags, 'logContent'> {
   input: string;
   output?: string;
   outputDir?: string;
@@ -25,10 +26,11 @@ export function runCommand(): Command {
     .requiredOption('-i, --input <file>', 'WAV file to listen to (8-48 kHz, mono or stereo, int or float)')
     .option('-o, --output <file>', 'write all spoken replies to one WAV file')
     .option('--output-dir <dir>', 'write each turn\'s reply to <dir>/turn-NN.wav')
-    .option('--metrics-json <file>', 'append one JSON line per turn: {"turn","transcript","reply","ms":{...}}');
+    .option('--metrics-json <file>', 'write one JSON line per turn: {"turn","ms":{...},...}, with "transcript" and "reply" only under --log-content');
   addModelFlags(cmd);
   // A file is answered faster than real time: there is no silence to cover unless asked for.
   addToolAndMaskFlags(cmd, 'off');
+  addLogContentFlag(cmd);
   return cmd.action(async (flags: RunFlags) => {
     process.exitCode = await runFile(flags);
   });
@@ -58,13 +60,15 @@ async function runFile(flags: RunFlags): Promise<number> {
 
   let turns = 0;
   const errors: Error[] = [];
+  // What was said is printed to a terminal; a pipe or a file (a log) gets it only under --log-content.
+  const content = showsContent(flags, process.stdout);
   agent.on('transcript', ({ turn, text }) => {
     sink.beginTurn();
-    console.log(`[turn ${turn}] you: ${text}`);
+    if (content) console.log(`[turn ${turn}] you: ${text}`);
   });
   agent.on('turn-end', ({ turn, reply }) => {
     turns++;
-    console.log(`[turn ${turn}] earshot: ${reply}`);
+    if (content) console.log(`[turn ${turn}] earshot: ${reply}`);
   });
   // Appends run one after another; the first failure stops the rest and is reported once the replies are written.
   let metricsWritten: Promise<void> = Promise.resolve();
@@ -73,12 +77,12 @@ async function runFile(flags: RunFlags): Promise<number> {
     console.log(`[turn ${m.turn}] ${latencyLine(m)}`);
     if (!metricsFile) return;
     metricsWritten = metricsWritten
-      .then(() => (metricsError === undefined ? appendFile(metricsFile, metricsJsonLine(m) + '\n') : undefined))
+      .then(() => (metricsError === undefined ? appendFile(metricsFile, metricsJsonLine(m, flags.logContent === true) + '\n') : undefined))
       .catch((e: unknown) => {
         metricsError ??= e;
       });
   });
-  agent.on('tool-result', (r) => console.log(`[turn ${r.turn}] ${toolCallLine(r)}`));
+  agent.on('tool-result', (r) => console.log(`[turn ${r.turn}] ${toolCallLine(r, content)}`));
   agent.on('error', ({ error }) => errors.push(error));
 
   agent.start();

@@ -10,8 +10,9 @@ import type { DuplexMode } from '../turn/echo-gate-options.js';
 import type { ServerSection } from './config-sections.js';
 import { addModelFlags, agentOptionsFromFlags, parsePositiveInt, type ModelFlags } from './model-flags.js';
 import { ServeLog, type ServeLogMode } from './serve-log.js';
+import { addIdleResetFlags, addLogContentFlag, idleResetOptions, type PrivacyFlags } from './privacy-flags.js';
 
-interface ServeFlags extends ModelFlags {
+interface ServeFlags extends ModelFlags, PrivacyFlags {
   host: string;
   port: number;
   token?: string;
@@ -58,6 +59,8 @@ or earshot generates one and prints the URL that carries it. Open the page with 
 listening hands-free on load (a kiosk), e.g. chromium --kiosk --autoplay-policy=no-user-gesture-required URL.`,
     );
   addModelFlags(cmd);
+  addIdleResetFlags(cmd);
+  addLogContentFlag(cmd);
   return cmd.action(async (flags: ServeFlags) => {
     process.exitCode = await serve(flags);
   });
@@ -77,7 +80,8 @@ function lanAddresses(): string[] {
 }
 
 async function serve(flags: ServeFlags): Promise<number> {
-  const log = new ServeLog(logMode(flags));
+  // The page is where a conversation is shown; the server's output is its log, even on a terminal.
+  const log = new ServeLog(logMode(flags), process.stdout, process.stderr, flags.logContent === true);
   // Notices (a turn model that is missing) are said once the server listens: a failure stays one line.
   const notices: string[] = [];
   const shared = agentOptionsFromFlags(flags, (line) => notices.push(line));
@@ -101,7 +105,7 @@ async function serve(flags: ServeFlags): Promise<number> {
   try {
     server = new VoiceServer({
       engines,
-      agentOptions: { ...shared, interruption: { ...shared.interruption, duplex: flags.duplex } },
+      agentOptions: { ...shared, ...idleResetOptions(flags), interruption: { ...shared.interruption, duplex: flags.duplex } },
       serve: { ...flags.server, host: flags.host, port: flags.port, token, maxSessions: flags.maxSessions, idleTimeoutMs: flags.idleTimeout * 1000 },
     });
     log.attach(server);

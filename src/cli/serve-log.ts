@@ -5,7 +5,8 @@ import { latencyLine } from './turn-report.js';
 /**
  * What `earshot serve` prints: `plain` shows connections and each conversation's lines (prefixed with the
  * session number); `quiet` only the conversation; `json` one object per line, the protocol's own messages
- * tagged with their session (reply audio is not printed).
+ * tagged with their session (reply audio is not printed). What was said (transcripts, replies) is printed
+ * only with `content` (see showsContent): otherwise states, metrics and connections.
  */
 export type ServeLogMode = 'plain' | 'quiet' | 'json';
 
@@ -14,6 +15,7 @@ export class ServeLog {
     private readonly mode: ServeLogMode,
     private readonly out: NodeJS.WritableStream = process.stdout,
     private readonly status: NodeJS.WritableStream = process.stderr,
+    private readonly content = false,
   ) {}
 
   attach(server: VoiceServer): void {
@@ -44,7 +46,8 @@ export class ServeLog {
 
   private message(session: number, m: ServerMessage): void {
     if (this.mode === 'json') {
-      this.out.write(JSON.stringify({ ...m, session }) + '\n');
+      const shown = this.content ? m : withoutContent(m);
+      if (shown) this.out.write(JSON.stringify({ ...shown, session }) + '\n');
       return;
     }
     const line = this.lineFor(m);
@@ -54,9 +57,11 @@ export class ServeLog {
   private lineFor(m: ServerMessage): string | undefined {
     switch (m.type) {
       case 'transcript':
-        return `you: ${m.text}`;
+        return this.content ? `you: ${m.text}` : undefined;
       case 'turn-end':
-        return m.reply ? `earshot: ${m.reply}${m.interrupted ? ' [interrupted]' : ''}` : undefined;
+        return this.content && m.reply ? `earshot: ${m.reply}${m.interrupted ? ' [interrupted]' : ''}` : undefined;
+      case 'forgotten':
+        return this.mode === 'plain' ? `conversation forgotten (${m.reason})` : undefined;
       case 'metrics':
         return this.mode === 'plain' ? latencyLine(m) : undefined;
       case 'error':
@@ -64,5 +69,24 @@ export class ServeLog {
       default:
         return undefined;
     }
+  }
+}
+
+/** A protocol message with what was said taken out; undefined for a message that is nothing else (a partial, a delta). */
+export function withoutContent(m: ServerMessage): Record<string, unknown> | undefined {
+  switch (m.type) {
+    case 'partial-transcript':
+    case 'reply-delta':
+      return undefined;
+    case 'transcript':
+      return { type: m.type, turn: m.turn };
+    case 'sentence-start':
+      return { type: m.type, turn: m.turn, durationMs: m.durationMs };
+    case 'sentence-end':
+      return { type: m.type, turn: m.turn, heardMs: m.heardMs, interrupted: m.interrupted };
+    case 'turn-end':
+      return { type: m.type, turn: m.turn, interrupted: m.interrupted };
+    default:
+      return m;
   }
 }

@@ -13,8 +13,9 @@ import type { DuplexMode } from '../turn/echo-gate-options.js';
 import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-flags.js';
 import { TerminalView, type ViewMode } from './terminal-view.js';
 import { addToolAndMaskFlags, toolAndMaskOptions, type ToolAndMaskFlags } from './tool-and-mask-flags.js';
+import { addIdleResetFlags, addLogContentFlag, idleResetOptions, showsContent, type PrivacyFlags } from './privacy-flags.js';
 
-interface StartFlags extends ModelFlags, ToolAndMaskFlags {
+interface StartFlags extends ModelFlags, ToolAndMaskFlags, PrivacyFlags {
   inputDevice?: string;
   outputDevice?: string;
   output?: string;
@@ -42,6 +43,8 @@ export function startCommand(): Command {
     );
   addModelFlags(cmd);
   addToolAndMaskFlags(cmd, 'phrase');
+  addIdleResetFlags(cmd);
+  addLogContentFlag(cmd);
   return cmd.action(async (flags: StartFlags) => {
     process.exitCode = await startLive(flags);
   });
@@ -58,7 +61,7 @@ async function startLive(flags: StartFlags): Promise<number> {
   // Everything a user can get wrong is checked before anything slow: models, then the devices.
   const acting = await toolAndMaskOptions(flags);
   if (!flags.output) checkOutputDeviceFlag(flags.outputDevice);
-  const view = new TerminalView({ mode: viewMode(flags) });
+  const view = new TerminalView({ mode: viewMode(flags), content: showsContent(flags, process.stdout) });
   // Notices (a turn model that is missing) are said once the agent runs: a failure stays one line.
   const notices: string[] = [];
   const shared = agentOptionsFromFlags(flags, (line) => notices.push(line));
@@ -100,7 +103,7 @@ async function startLive(flags: StartFlags): Promise<number> {
     if (shutdown.signal.aborted) return 0;
 
     view.info('loading models…');
-    agent = await createAgent({ ...shared, ...acting, sink, interruption: { ...shared.interruption, duplex: flags.duplex } });
+    agent = await createAgent({ ...shared, ...acting, ...idleResetOptions(flags), sink, interruption: { ...shared.interruption, duplex: flags.duplex } });
     if (shutdown.signal.aborted) return 0;
 
     const live = agent;

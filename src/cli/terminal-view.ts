@@ -21,6 +21,11 @@ export interface TerminalViewOptions {
   status?: NodeJS.WritableStream;
   /** Least time between redraws of the status line, ms. Default: 80. */
   redrawMs?: number;
+  /**
+   * Whether what was said (transcripts, partials, replies, tool arguments and results) is shown. Without it
+   * the view shows states and turn metrics only: a log's worth. Default: false (see showsContent).
+   */
+  content?: boolean;
 }
 
 const STATE_LABEL: Record<AgentState, string> = {
@@ -48,6 +53,7 @@ export class TerminalView {
   private readonly out: NodeJS.WritableStream;
   private readonly status: NodeJS.WritableStream;
   private readonly redrawMs: number;
+  private readonly content: boolean;
   private state: AgentState = 'idle';
   private levelDb = METER_FLOOR_DB;
   private statusShown = false;
@@ -64,9 +70,11 @@ export class TerminalView {
     this.out = options.out ?? process.stdout;
     this.status = options.status ?? process.stderr;
     this.redrawMs = options.redrawMs ?? 80;
+    this.content = options.content ?? false;
   }
 
   attachAgent(agent: Agent): void {
+    const content = this.content;
     agent.on('state', ({ state }) => {
       this.state = state;
       this.json({ event: 'state', state });
@@ -75,16 +83,22 @@ export class TerminalView {
     agent.on('speech-start', ({ atMs }) => this.json({ event: 'speech-start', atMs }));
     agent.on('speech-end', (e) => this.json({ event: 'speech-end', ...e }));
     agent.on('partial-transcript', ({ text }) => {
+      if (!content) return;
       this.json({ event: 'partial-transcript', text });
       this.partial = text;
       this.draw(true);
     });
     agent.on('transcript', ({ turn, text }) => {
       this.partial = '';
-      this.json({ event: 'transcript', turn, text });
-      this.line(`you: ${text}`);
+      this.json({ event: 'transcript', turn, ...(content ? { text } : {}) });
+      if (content) this.line(`you: ${text}`);
+    });
+    agent.on('greeting', ({ turn, text }) => {
+      this.json({ event: 'greeting', turn, text });
+      if (content) this.line(`earshot: ${text}`);
     });
     agent.on('reply-delta', ({ turn, delta }) => {
+      if (!content) return;
       this.json({ event: 'reply-delta', turn, delta });
       if (this.mode === 'json') return;
       if (!this.replyOpen) {
@@ -94,13 +108,15 @@ export class TerminalView {
       }
       this.out.write(delta);
     });
-    agent.on('reply-sentence', ({ turn, text }) => this.json({ event: 'reply-sentence', turn, text }));
+    agent.on('reply-sentence', ({ turn, text }) => {
+      if (content) this.json({ event: 'reply-sentence', turn, text });
+    });
     agent.on('audio', ({ turn, chunk, text }) =>
-      this.json({ event: 'audio', turn, text, samples: chunk.samples.length, sampleRate: chunk.sampleRate }),
+      this.json({ event: 'audio', turn, ...(content ? { text } : {}), samples: chunk.samples.length, sampleRate: chunk.sampleRate }),
     );
     agent.on('turn-end', (r) => {
-      this.json({ event: 'turn-end', ...r });
-      if (this.mode === 'json') return;
+      this.json(content ? { event: 'turn-end', ...r } : { event: 'turn-end', turn: r.turn, interrupted: r.interrupted });
+      if (this.mode === 'json' || !content) return;
       if (this.replyOpen) {
         this.out.write(r.interrupted ? ' [interrupted]\n' : '\n');
         this.replyOpen = false;
@@ -110,23 +126,36 @@ export class TerminalView {
     });
     agent.on('metrics', (m) => {
       if (this.mode === 'json') {
-        this.out.write(`{"event":"metrics",${metricsJsonLine(m).slice(1)}\n`);
+        this.out.write(`{"event":"metrics",${metricsJsonLine(m, content).slice(1)}\n`);
         return;
       }
       if (this.mode !== 'quiet') this.line(latencyLine(m));
     });
     agent.on('no-speech', (e) => {
       this.partial = '';
-      this.json({ event: 'no-speech', ...e });
+      this.json({ event: 'no-speech', startMs: e.startMs, endMs: e.endMs, ...(content ? { text: e.text } : {}) });
     });
     agent.on('barge-in', ({ turn, action }) => this.json({ event: 'barge-in', turn, action }));
-    agent.on('backchannel', (e) => this.json({ event: 'backchannel', ...e }));
-    agent.on('tool-call', (e) => this.json({ event: 'tool-call', ...e }));
+    agent.on('backchannel', ({ turn, text }) => this.json({ event: 'backchannel', turn, ...(content ? { text } : {}) }));
+    agent.on('tool-call', ({ turn, name, args }) => this.json({ event: 'tool-call', turn, name, ...(content ? { args } : {}) }));
     agent.on('tool-result', (e) => {
-      this.json({ event: 'tool-result', ...e });
-      if (this.mode !== 'quiet') this.line(toolCallLine(e));
+      const { turn, name, status, ms } = e;
+      this.json(content ? { event: 'tool-result', ...e } : { event: 'tool-result', turn, name, status, ms });
+      if (this.mode !== 'quiet') this.line(toolCallLine(e, content));
     });
     agent.on('mask', ({ turn, action, record }) => this.json({ event: 'mask', turn, action, ...record }));
+    agent.on('forgotten', ({ reason }) => {
+      this.partial = '';
+      this.json({ event: 'forgotten', reason });
+      if (this.mode === 'json') return;
+      // The screen is what the next visitor sees: the last conversation leaves it, scrollback included.
+      if (this.mode === 'tty' && content && (this.out as Partial<NodeJS.WriteStream>).isTTY) {
+        this.clearStatus();
+        this.out.write('\x1b[2J\x1b[3J\x1b[H');
+        this.replyOpen = false;
+      }
+      this.noticeLine(reason === 'idle' ? 'nobody spoke for a while: the conversation was forgotten' : 'the conversation was forgotten');
+    });
     agent.on('error', ({ error, turn }) => {
       this.json({ event: 'error', turn, message: error.message });
       this.noticeLine(`error: ${error.message.split('\n')[0]}`);

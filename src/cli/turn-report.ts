@@ -15,14 +15,18 @@ export function latencyLine(m: Pick<TurnMetrics, 'ms' | 'interrupted'> & Partial
   );
 }
 
-/** One JSON line per turn for --metrics-json. */
-export function metricsJsonLine(m: TurnMetrics): string {
-  const { turn, transcript, reply, ms, compute, speech, tools, mask, cpuMs, speculated } = m;
-  return JSON.stringify({ turn, transcript, reply, ms, compute, speech, tools, mask, cpuMs, speculated });
+/**
+ * One JSON line per turn (--metrics-json, --json): the turn's numbers, and with `content` what was said in it
+ * (the transcript and the reply). Tool records hold names, outcomes and times only.
+ */
+export function metricsJsonLine(m: TurnMetrics, content: boolean): string {
+  const { turn, transcript, reply, interrupted, ms, compute, speech, tools, mask, cpuMs, speculated, greeted } = m;
+  const said = content ? { transcript, reply } : {};
+  return JSON.stringify({ turn, ...said, interrupted, ms, compute, speech, tools, mask, cpuMs, speculated, greeted });
 }
 
-/** One line per tool call: what was called, with what, and how it ended. */
-export function toolCallLine(r: AgentEvents['tool-result']): string {
-  const ended = r.status === 'ok' ? `ok in ${r.ms} ms` : `${r.status}: ${r.error ?? ''}`;
-  return `tool ${r.name} ${JSON.stringify(r.args ?? {})} → ${ended}`;
+/** One line per tool call: what was called, with what (only with `content`), and how it ended. */
+export function toolCallLine(r: AgentEvents['tool-result'], content: boolean): string {
+  const ended = r.status === 'ok' ? `ok in ${r.ms} ms` : content ? `${r.status}: ${r.error ?? ''}` : r.status;
+  return `tool ${r.name}${content ? ` ${JSON.stringify(r.args ?? {})}` : ''} → ${ended}`;
 }

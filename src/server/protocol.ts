@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AgentState } from '../agent/events.js';
+import type { AgentState, ForgetReason } from '../agent/events.js';
 import type { TurnCompute, TurnStageTimes } from '../agent/turn-metrics.js';
 
 /**
@@ -65,6 +65,8 @@ export type ServerMessage =
   | { type: 'barge-in'; turn: number; action: 'pause' | 'resume' | 'cut' }
   | { type: 'turn-end'; turn: number; transcript: string; reply: string; spoken: string; interrupted: boolean }
   | { type: 'metrics'; turn: number; interrupted: boolean; ms: TurnStageTimes; compute: TurnCompute }
+  /** The conversation was forgotten (nobody spoke for the idle-reset time): the page clears its captions. */
+  | { type: 'forgotten'; reason: ForgetReason }
   | { type: 'error'; code: ErrorCode; message: string };
 
 export type ErrorCode =

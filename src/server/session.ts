@@ -154,6 +154,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       this.send({ type: 'turn-end', turn, transcript, reply, spoken, interrupted }),
     );
     agent.on('metrics', ({ turn, interrupted, ms, compute }) => this.send({ type: 'metrics', turn, interrupted, ms, compute }));
+    agent.on('forgotten', ({ reason }) => this.send({ type: 'forgotten', reason }));
     agent.on('error', ({ error }) => this.error('turn-failed', error.message.split('\n')[0]));
   }
 

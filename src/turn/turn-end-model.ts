@@ -1,3 +1,5 @@
+// Before the runtime loads: it must never write its telemetry (see no-telemetry.ts).
+import '../util/no-telemetry.js';
 import ort from 'onnxruntime-node';
 import { fetchHint } from '../errors.js';
 import { openOnnxSession } from '../util/onnx-session.js';

@@ -1,4 +1,6 @@
 import { stat } from 'node:fs/promises';
+// Before the runtime loads: it must never write its telemetry (see no-telemetry.ts).
+import './no-telemetry.js';
 import ort from 'onnxruntime-node';
 import { EarshotError, firstLine } from '../errors.js';
 

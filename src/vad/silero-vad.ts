@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+// Before the runtime loads: it must never write its telemetry (see no-telemetry.ts).
+import '../util/no-telemetry.js';
 import ort from 'onnxruntime-node';
 import { openOnnxSession } from '../util/onnx-session.js';
 import { SerialRunner } from '../util/serial-runner.js';

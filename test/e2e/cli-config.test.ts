@@ -24,6 +24,8 @@ describe('earshot run --config', () => {
         espeakData: testModels.espeakData,
         gpu: 'off',
         turn: 'silence',
+        // Words are printed to a pipe only when asked: the flag's key from the file asks.
+        logContent: true,
         agent: { maxReplyTokens: 3 },
       }),
     );

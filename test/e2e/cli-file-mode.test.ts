@@ -38,7 +38,7 @@ describe('earshot run (file mode)', () => {
     const metrics = join(out, 'metrics.jsonl');
     // Both proofs at once: the JS guard exits 99 on any socket or DNS use, and the process runs in a network
     // namespace that has no interface but a downed loopback.
-    const r = await runCli(['run', '--input', one.path, '--output', wav, '--metrics-json', metrics, ...modelFlags()], {
+    const r = await runCli(['run', '--input', one.path, '--output', wav, '--metrics-json', metrics, '--log-content', ...modelFlags()], {
       guard: true,
       netns: true,
     });
@@ -64,7 +64,7 @@ describe('earshot run (file mode)', () => {
 
   it('gives two turns for two questions, one WAV per turn with --output-dir', async () => {
     const dir = join(out, 'turns');
-    const r = await runCli(['run', '--input', two.path, '--output-dir', dir, ...modelFlags()]);
+    const r = await runCli(['run', '--input', two.path, '--output-dir', dir, '--log-content', ...modelFlags()]);
     expect(r.code).toBe(0);
     expect(r.stdout.match(/latency ms:/g)).toHaveLength(2);
     expect(r.stdout).toContain('[turn 2] you: ');

@@ -34,7 +34,7 @@ describe('earshot run --tools', () => {
 
   it('answers from the kiosk example: the call, the reply with its result, and the session table', async () => {
     const metrics = join(dir, 'metrics.jsonl');
-    const r = await runCli(['run', '--input', question, '--tools', KIOSK_TOOLS, '--metrics-json', metrics, ...models], { guard: true });
+    const r = await runCli(['run', '--input', question, '--tools', KIOSK_TOOLS, '--metrics-json', metrics, '--log-content', ...models], { guard: true });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`[turn 1] you: ${QUESTION}`);
     expect(r.stdout).toMatch(/^\[turn 1\] tool opening_hours \{"day":"sunday"\} → ok in \d+ ms$/m);

@@ -25,7 +25,7 @@ describe('earshot run with a turn model', () => {
     const model = await writeScriptedSmartTurn({ path: join(dir, 'complete.onnx'), probability: 0.9 });
     const withModel = join(dir, 'with-model.jsonl');
     const bySilence = join(dir, 'by-silence.jsonl');
-    const a = await runCli(['run', '--input', question.path, '--turn-model', model, '--metrics-json', withModel, ...modelFlags]);
+    const a = await runCli(['run', '--input', question.path, '--turn-model', model, '--metrics-json', withModel, '--log-content', ...modelFlags]);
     const b = await runCli(['run', '--input', question.path, '--turn', 'silence', '--metrics-json', bySilence, ...modelFlags]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(a.stdout).toContain(SCRIPTED_REPLY);
@@ -36,7 +36,7 @@ describe('earshot run with a turn model', () => {
   it('a damaged turn model is one notice line, and the turn is still answered by the silence rule', async () => {
     const damaged = join(dir, 'damaged.onnx');
     await writeFile(damaged, 'not a model');
-    const r = await runCli(['run', '--input', question.path, '--turn-model', damaged, ...modelFlags]);
+    const r = await runCli(['run', '--input', question.path, '--turn-model', damaged, '--log-content', ...modelFlags]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(SCRIPTED_REPLY);
     const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'));

@@ -179,7 +179,7 @@ describe.skipIf(unavailable !== undefined)('live conversation on a real PulseAud
     let recorders: number[] = [];
     const cli = startCli(
       [
-        '--json',
+        '--json', '--log-content',
         '--input-device', 'pulse:earA.monitor', '--output-device', 'pulse:earB',
         '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
         '--espeak-data', testModels.espeakData, '--gpu', 'off',
@@ -217,7 +217,8 @@ describe.skipIf(unavailable !== undefined)('live conversation on a real PulseAud
     const out = join(mkdtempSync(join(tmpdir(), 'earshot-live-')), 'replies.wav');
     const cli = startCli(
       [
-        'start', '--quiet', '--output', out,
+        // Not a terminal: the conversation is printed only when asked for.
+        'start', '--quiet', '--log-content', '--output', out,
         '--input-device', 'pulse:earA.monitor',
         '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
         '--espeak-data', testModels.espeakData, '--gpu', 'off',

@@ -132,8 +132,8 @@ describe('partial transcripts while the user speaks (real whisper, real VAD)', (
       return { stream, text: () => text };
     };
     const [json, tty, status] = [sink(), sink(), sink()];
-    new TerminalView({ mode: 'json', out: json.stream }).attachAgent(agent);
-    new TerminalView({ mode: 'tty', out: tty.stream, status: status.stream, redrawMs: 0 }).attachAgent(agent);
+    new TerminalView({ mode: 'json', out: json.stream, content: true }).attachAgent(agent);
+    new TerminalView({ mode: 'tty', out: tty.stream, status: status.stream, redrawMs: 0, content: true }).attachAgent(agent);
     agent.start();
     await speakLive(agent, concatFloat32([longQuestion, new Float32Array(16_000)]));
     await agent.flush();

@@ -222,6 +222,29 @@ describe('earshot serve: the protocol over a real socket, with the real engines'
       await quick.server.close();
     }
   });
+
+  it('forgets a conversation after the idle reset and tells the page, per session', async () => {
+    const quick = await startServer(engines(), {}, { idleReset: { afterMs: 500 } });
+    try {
+      const [a, b] = [await connectClient(quick.socketUrl), await connectClient(quick.socketUrl)];
+      await Promise.all([a.next('hello'), b.next('hello')]);
+      const [sessionA, sessionB] = quick.server.sessions;
+      a.send({ type: 'text', text: 'Where is the Vermeer room?' });
+      await a.next('sentence-start');
+      a.send({ type: 'interrupt' });
+      await a.next('turn-end');
+      expect(sessionA.history.map((t) => t.text)[0]).toBe('Where is the Vermeer room?');
+      expect(await a.next('forgotten', { timeoutMs: 5000 })).toEqual({ type: 'forgotten', reason: 'idle' });
+      expect(sessionA.history).toEqual([]);
+      // The other conversation had nothing to forget, and was told nothing.
+      expect(b.messages.some((m) => m.type === 'forgotten')).toBe(false);
+      expect(sessionB.history).toEqual([]);
+      a.close();
+      b.close();
+    } finally {
+      await quick.server.close();
+    }
+  });
 });
 
 /** fetch() will not send another Host header; a plain request will, as a rebinding attacker's browser would. */

@@ -53,7 +53,7 @@ describe('WAV input', () => {
     const decoded = decodeWav(await import('node:fs').then((fs) => fs.readFileSync(question)), 'q');
     expect(decoded.samples.every(Number.isFinite)).toBe(true);
     expect(Math.max(...decoded.samples.subarray(8_000, 24_000).map(Math.abs))).toBeGreaterThan(0.05);
-    const r = await runCli(['run', '--input', question, ...flags()]);
+    const r = await runCli(['run', '--input', question, '--log-content', ...flags()]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\[turn 1\] you: /);
   });
