@@ -20,6 +20,8 @@ import { defaultTurnEndOptions, type TurnEndOptions } from '../turn/turn-end-opt
 import type { TurnEndModel } from '../turn/turn-end-model.js';
 import { defaultSpeculationOptions, type SpeculationOptions } from './speculation-options.js';
 import { planThreads, type ThreadPlan } from './thread-plan.js';
+import type { EngineLoaders } from './reloadable-engines.js';
+import { defaultWatchdogOptions, type WatchdogOptions } from './watchdog-options.js';
 
 /** Model files for the engines createAgent() loads itself. */
 export interface AgentModels {
@@ -94,6 +96,14 @@ export interface AgentOptions {
   toolCalls?: Partial<ToolCallOptions>;
   /** A filler (phrase or earcon) for a late reply or a running tool. Default: off (see LatencyMaskOptions). */
   latencyMask?: Partial<LatencyMaskOptions>;
+  /** Deadlines on engine calls, the apology, and failures before 'fatal' (see WatchdogOptions). Default: on. */
+  watchdog?: Partial<WatchdogOptions>;
+  /**
+   * How to load a fresh engine in place of one of `engines` that hung. createAgent() knows how to reload the
+   * engines it loads itself; one you bring without a loader is kept after a hang (the failure still counts).
+   * Default: none.
+   */
+  engineLoaders?: EngineLoaders;
 }
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -143,6 +153,7 @@ export interface ResolvedAgentOptions {
   tools: ToolRegistry;
   toolCalls: ToolCallOptions;
   latencyMask: LatencyMaskOptions;
+  watchdog: WatchdogOptions;
 }
 
 /** Fills in every default once, so the rest of the agent reads one resolved value instead of `?? default`. */
@@ -169,5 +180,6 @@ export function resolveAgentOptions(options: AgentOptions = {}, cores: number = 
     tools: new ToolRegistry(options.tools),
     toolCalls: withDefaults(d.toolCalls, options.toolCalls),
     latencyMask: withDefaults(d.latencyMask, options.latencyMask),
+    watchdog: withDefaults(defaultWatchdogOptions(), options.watchdog),
   };
 }
