@@ -7,6 +7,7 @@ import { packageRoot } from '../util/package-root.js';
 import { devicesCommand } from './devices-command.js';
 import { runCommand } from './run-command.js';
 import { serveCommand } from './serve-command.js';
+import { serviceCommand } from './service-command.js';
 import { startCommand } from './start-command.js';
 
 /** The version in package.json, so `earshot --version` never drifts from the package. */
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<void> {
     .addCommand(runCommand().exitOverride().showHelpAfterError('(run earshot run --help for usage)'))
     .addCommand(serveCommand().exitOverride().showHelpAfterError('(run earshot serve --help for usage)'))
     .addCommand(devicesCommand().exitOverride())
+    .addCommand(serviceCommand().exitOverride())
     .command('fetch-models')
     .description('download, verify and install models (the one step that uses the network)')
     .helpOption(false)

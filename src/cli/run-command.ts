@@ -10,6 +10,7 @@ import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-f
 import { sessionSummaryTable } from './session-summary.js';
 import { addToolAndMaskFlags, toolAndMaskOptions, type ToolAndMaskFlags } from './tool-and-mask-flags.js';
 import { latencyLine, metricsJsonLine, toolCallLine } from './turn-report.js';
+import { exitAfterFatal, fatalLine } from './fatal-exit.js';
 
 interface RunFlags extends ModelFlags, ToolAndMaskFlags {
   input: string;
@@ -80,6 +81,11 @@ async function runFile(flags: RunFlags): Promise<number> {
   });
   agent.on('tool-result', (r) => console.log(`[turn ${r.turn}] ${toolCallLine(r)}`));
   agent.on('error', ({ error }) => errors.push(error));
+  agent.on('engine-failure', (e) => console.error(`earshot: ${e.message}; the turn was dropped (engine failure ${e.failures} in a row)`));
+  agent.on('fatal', (e) => {
+    console.error(fatalLine(e.message));
+    exitAfterFatal(async () => undefined);
+  });
 
   agent.start();
   const block = 16_000;
