@@ -11,6 +11,8 @@ import type { WatchdogOptions } from './watchdog-options.js';
  */
 export interface HangReporter {
   begin(engine: WatchedEngine): (error: EngineHangError) => void;
+  /** Settles once a reload of `engine` under way has ended: a call's deadline starts only then. */
+  reloaded(engine: WatchedEngine): Promise<void>;
 }
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
@@ -60,9 +62,10 @@ class DeadlineStt implements SttEngine {
     return this.inner.backend;
   }
 
-  transcribe(audio: Float32Array, options: TranscribeOptions = {}): Promise<Transcript> {
+  async transcribe(audio: Float32Array, options: TranscribeOptions = {}): Promise<Transcript> {
     const audioS = audio.length / PIPELINE_SAMPLE_RATE;
     const ms = this.options.sttTimeoutMs + this.options.sttTimeoutMsPerAudioSecond * audioS;
+    await this.hangs.reloaded('stt');
     return watch(
       (signal) => this.inner.transcribe(audio, { ...options, signal }),
       ms,
@@ -88,8 +91,9 @@ class DeadlineTts implements TtsEngine {
     return this.inner.sampleRate;
   }
 
-  synthesize(text: string, options: SynthesizeOptions = {}): Promise<Float32Array> {
+  async synthesize(text: string, options: SynthesizeOptions = {}): Promise<Float32Array> {
     const ms = this.options.ttsTimeoutMs + this.options.ttsTimeoutMsPerChar * text.length;
+    await this.hangs.reloaded('tts');
     return watch(
       (signal) => this.inner.synthesize(text, { ...options, signal }),
       ms,
@@ -120,7 +124,8 @@ class DeadlineLlm implements LlmEngine {
     return this.inner.backend;
   }
 
-  generate(systemPrompt: string, history: readonly ChatTurn[], options: GenerateOptions = {}): Promise<GenerateResult> {
+  async generate(systemPrompt: string, history: readonly ChatTurn[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    await this.hangs.reloaded('llm');
     const report = this.hangs.begin('llm');
     const giveUp = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, giveUp.signal]) : giveUp.signal;

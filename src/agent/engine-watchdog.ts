@@ -29,6 +29,7 @@ export class EngineWatchdog implements HangReporter {
   private total = 0;
   private readonly generation: Record<WatchedEngine, number> = { stt: 0, llm: 0, tts: 0 };
   private dead = false;
+  private readonly reloads = new Map<WatchedEngine, Promise<void>>();
 
   constructor(
     private readonly options: WatchdogOptions,
@@ -51,6 +52,10 @@ export class EngineWatchdog implements HangReporter {
     return (error) => this.hung(engine, generation, error);
   }
 
+  reloaded(engine: WatchedEngine): Promise<void> {
+    return this.reloads.get(engine) ?? Promise.resolve();
+  }
+
   /** A turn was answered: the engines work, the count starts again. */
   succeeded(): void {
     this.consecutive = 0;
@@ -70,10 +75,12 @@ export class EngineWatchdog implements HangReporter {
     // An engine brought without a loader stays: a slow call may still return, and the count still bounds it.
     if (!this.reloader?.canReload(engine)) return;
     const t0 = performance.now();
-    this.reloader.reload(engine).then(
+    const reload = this.reloader.reload(engine).then(
       () => this.callbacks.reloaded({ engine, ms: Math.round(performance.now() - t0) }),
       (e: unknown) => this.die(engine, failures, `${error.message}, and reloading it failed: ${firstLine(e)}`),
     );
+    this.reloads.set(engine, reload);
+    void reload.finally(() => this.reloads.get(engine) === reload && this.reloads.delete(engine));
   }
 
   private die(engine: WatchedEngine, failures: number, message: string): void {
