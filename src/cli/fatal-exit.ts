@@ -3,7 +3,7 @@ export const FATAL_CLOSE_GRACE_MS = 3000;
 
 /** The one line the CLI ends with when the engines keep failing. */
 export function fatalLine(message: string): string {
-  return `earshot: ${message}; exiting so the service manager restarts earshot`;
+  return `earshot: ${message}; exiting so the service manager restarts earshot (if it keeps happening, check the models: npm run fetch-models -- --check)`;
 }
 
 /**

@@ -43,7 +43,8 @@ describe('earshot run when the LLM never gives its first token in time', () => {
     expect(r.code, r.stderr).toBe(1);
     const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('npm warn'));
     expect(lines.at(-1)).toBe(
-      'earshot: the language model gave no first token for 0.0 s; 3 engine failures in a row; exiting so the service manager restarts earshot',
+      'earshot: the language model gave no first token for 0.0 s; 3 engine failures in a row; exiting so the service manager restarts earshot ' +
+        '(if it keeps happening, check the models: npm run fetch-models -- --check)',
     );
     expect(lines.filter((l) => l.includes('the turn was dropped (engine failure'))).toHaveLength(3);
     // The apology was said (by the real voice) after each of the first two failures, not after the third.
