@@ -1,13 +1,17 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APOLOGY } from '../../src/agent/watchdog-options.js';
+import { float32ToInt16 } from '../../src/audio/pcm.js';
+import type { HealthReport } from '../../src/server/health-monitor.js';
+import { processAlive } from '../../src/util/process-alive.js';
+import { playInto, pulseUnavailable, startPulseServer } from '../support/pulse-server.js';
 import { runCli, startCli } from '../support/run-cli.js';
-import { writeScenario, type Scenario } from '../support/speech-fixtures.js';
-import { testModels } from '../support/test-models.js';
+import { fliteSpeech, writeScenario, type Scenario } from '../support/speech-fixtures.js';
+import { SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
 
 const modelFlags = [
   '--stt-model', testModels.stt,
@@ -170,4 +174,72 @@ describe('earshot serve as a service', () => {
       listener.child.kill();
     }
   });
+});
+
+/** The recorder processes `pid` started (ps exits 1 when there are none). */
+function recorders(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([, c]) => c === 'arecord')
+      .map(([p]) => Number(p));
+  } catch {
+    return [];
+  }
+}
+
+const noPulse = pulseUnavailable();
+if (noPulse) console.log(`earshot start service test skipped: ${noPulse}`);
+
+describe.skipIf(noPulse !== undefined || notifySkip !== undefined)('earshot start as a service, on a private PulseAudio', () => {
+  it('READY=1 and /healthz once listening; each LLM failure is degraded health and an apology; the third exits 1 with one line and no recorder left', async () => {
+    const pulse = await startPulseServer({ sinks: ['earA'] });
+    const dir = await mkdtemp(join(tmpdir(), 'earshot-start-'));
+    const socket = join(dir, 'notify.sock');
+    const listener = notifyListener(socket);
+    const question = float32ToInt16(await fliteSpeech(SCRIPTED_TRANSCRIPT));
+    await until(() => (existsSync(socket) ? true : undefined), 10_000, () => 'the notify socket');
+    const cli = startCli(
+      ['start', '--json', '--output', join(dir, 'replies.wav'), '--input-device', 'pulse:earA.monitor', '--health-port', '0', '--turn', 'silence', '--no-speculation', ...modelFlags],
+      { env: { ...pulse.env, NOTIFY_SOCKET: socket, WATCHDOG_USEC: '10000000', EARSHOT_LLM_FIRST_TOKEN_TIMEOUT_MS: '1' } },
+    );
+    const events = () =>
+      cli
+        .stdout()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { event: string; url?: string; failures?: number; message?: string });
+    const health = async () => (await (await fetch(events().find((e) => e.event === 'health')!.url!)).json()) as HealthReport;
+    try {
+      await until(() => (listener.messages().some((m) => m.startsWith('READY=1')) ? true : undefined), 60_000, () => `READY=1 (stderr: ${cli.stderr()})`);
+      expect(listener.messages().find((m) => m.startsWith('READY=1'))).toMatch(/^READY=1\|STATUS=listening; whisper on cpu, LLM on cpu$/);
+      expect(events().some((e) => e.event === 'ready')).toBe(true);
+      expect(await health()).toMatchObject({ status: 'ok', state: 'listening', turns: 0 });
+      const recorder = recorders(cli.child.pid!);
+      expect(recorder).toHaveLength(1);
+
+      for (let n = 1; n <= 3; n++) {
+        await playInto(pulse, 'earA', question, 16_000);
+        await until(() => (events().filter((e) => e.event === 'engine-failure').length >= n ? true : undefined), 30_000, () => `failure ${n}`);
+        if (n < 3) {
+          expect(await health()).toMatchObject({ status: 'degraded', turns: 0, watchdog: { consecutiveFailures: n, totalFailures: n } });
+          // The apology is said before the next question.
+          await until(() => (events().filter((e) => e.event === 'turn-end').length >= n ? true : undefined), 30_000, () => `apology ${n}`);
+        }
+      }
+      const r = await cli.exited;
+      expect(r.code).toBe(1);
+      expect(events().filter((e) => e.event === 'fatal')).toMatchObject([{ engine: 'llm', failures: 3 }]);
+      expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^earshot: the language model gave no first token for 0\.0 s; 3 engine failures in a row; exiting so the service manager restarts earshot/);
+      expect(recorder.filter(processAlive)).toEqual([]);
+      // Pings went on while earshot recovered (every 5 s here); none needed to come after it gave up.
+      expect(listener.messages().filter((m) => m === 'WATCHDOG=1').length).toBeGreaterThanOrEqual(1);
+    } finally {
+      cli.child.kill('SIGKILL');
+      listener.child.kill();
+      await pulse.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
