@@ -1,5 +1,5 @@
 import { int16ToFloat32, PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
-import { abortError, EarshotError, isAbortError, isEngineHang } from '../errors.js';
+import { abortError, EarshotError, isAbortError, isEngineHang, type WatchedEngine } from '../errors.js';
 import { FillerBank } from '../reply/filler-bank.js';
 import { LatencyMask } from '../reply/latency-mask.js';
 import { streamReply, type ReplyCallbacks } from '../reply/reply-pipeline.js';
@@ -251,7 +251,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
    * The engines keep failing: the agent stops taking turns and says so with 'fatal'. It does not wait for the
    * turn in progress, which may be stuck in native code; the host exits.
    */
-  private onFatal(e: { engine: 'stt' | 'llm' | 'tts'; failures: number; message: string }): void {
+  private onFatal(e: { engine: WatchedEngine; failures: number; message: string }): void {
     this.started = false;
     this.listening.abort();
     this.dropSpeculation();

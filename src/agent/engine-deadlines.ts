@@ -148,7 +148,9 @@ class DeadlineLlm implements LlmEngine {
       arm(o.llmFirstTokenTimeoutMs, 'first token');
       const functions = options.functions?.map(
         (f): LlmFunction => ({
-          ...f,
+          name: f.name,
+          description: f.description,
+          parameters: f.parameters,
           call: async (args) => {
             toolsRunning++;
             clearTimeout(timer);
