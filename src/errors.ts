@@ -14,7 +14,9 @@ export type EarshotErrorCode =
   /** A write ran out of room (no space left, a quota). */
   | 'DISK_FULL'
   | 'VERIFY_FAILED'
-  | 'ABORTED';
+  | 'ABORTED'
+  /** An engine call ran past its deadline (see EngineHangError). */
+  | 'ENGINE_HUNG';
 
 export class EarshotError extends Error {
   readonly code: EarshotErrorCode;
@@ -23,6 +25,29 @@ export class EarshotError extends Error {
     this.name = 'EarshotError';
     this.code = code;
   }
+}
+
+/** The engines the watchdog keeps an eye on: speech to text, the chat model, the voice. */
+export type WatchedEngine = 'stt' | 'llm' | 'tts';
+
+/**
+ * An engine call that ran past its deadline: a transcription, the wait for the LLM's first or next token, or a
+ * sentence's synthesis. The native call may still be running (or never return); the caller has given up on it.
+ */
+export class EngineHangError extends EarshotError {
+  constructor(
+    readonly engine: WatchedEngine,
+    /** The deadline that passed, ms. */
+    readonly deadlineMs: number,
+    message: string,
+  ) {
+    super('ENGINE_HUNG', message);
+    this.name = 'EngineHangError';
+  }
+}
+
+export function isEngineHang(e: unknown): e is EngineHangError {
+  return e instanceof EngineHangError;
 }
 
 export function isEarshotError(e: unknown): e is EarshotError {

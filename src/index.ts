@@ -43,3 +43,9 @@ export { loadEngines, type LoadedEngines, type EngineRole } from './agent/load-e
 export { VoiceServer, type VoiceServerInit, type VoiceServerEvents } from './server/voice-server.js';
 export { defaultServeOptions, type ServeOptions } from './server/serve-options.js';
 export { PROTOCOL_VERSION, SUBPROTOCOL, type ClientMessage, type ServerMessage, type ListenMode } from './server/protocol.js';
+export { APOLOGY, defaultWatchdogOptions, type WatchdogOptions } from './agent/watchdog-options.js';
+export type { EngineFailure } from './agent/engine-watchdog.js';
+export { ReloadableEngines, type EngineLoaders, type EngineReloader } from './agent/reloadable-engines.js';
+export { EngineHangError, isEngineHang, type WatchedEngine } from './errors.js';
+export { HealthMonitor, type HealthReport } from './server/health-monitor.js';
+export { HealthServer, HEALTH_PATH } from './server/health-server.js';

@@ -22,6 +22,8 @@ import type { TurnEndModel } from '../turn/turn-end-model.js';
 import { defaultIdleResetOptions, type IdleResetOptions } from './idle-reset-options.js';
 import { defaultSpeculationOptions, type SpeculationOptions } from './speculation-options.js';
 import { planThreads, type ThreadPlan } from './thread-plan.js';
+import type { EngineLoaders } from './reloadable-engines.js';
+import { defaultWatchdogOptions, type WatchdogOptions } from './watchdog-options.js';
 
 /** Model files for the engines createAgent() loads itself. */
 export interface AgentModels {
@@ -98,6 +100,14 @@ export interface AgentOptions {
   latencyMask?: Partial<LatencyMaskOptions>;
   /** Forget the conversation after a silence, and greet the next visitor. Default: off, no greeting (see IdleResetOptions). */
   idleReset?: Partial<IdleResetOptions>;
+  /** Deadlines on engine calls, the apology, and failures before 'fatal' (see WatchdogOptions). Default: on. */
+  watchdog?: Partial<WatchdogOptions>;
+  /**
+   * How to load a fresh engine in place of one of `engines` that hung. createAgent() knows how to reload the
+   * engines it loads itself; one you bring without a loader is kept after a hang (the failure still counts).
+   * Default: none.
+   */
+  engineLoaders?: EngineLoaders;
 }
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -149,6 +159,7 @@ export interface ResolvedAgentOptions {
   toolCalls: ToolCallOptions;
   latencyMask: LatencyMaskOptions;
   idleReset: IdleResetOptions;
+  watchdog: WatchdogOptions;
 }
 
 /** Fills in every default once, so the rest of the agent reads one resolved value instead of `?? default`. */
@@ -176,6 +187,7 @@ export function resolveAgentOptions(options: AgentOptions = {}, cores: number = 
     toolCalls: withDefaults(d.toolCalls, options.toolCalls),
     latencyMask: withDefaults(d.latencyMask, options.latencyMask),
     idleReset: idleResetOf(options.idleReset),
+    watchdog: withDefaults(defaultWatchdogOptions(), options.watchdog),
   };
 }
 

@@ -1,5 +1,5 @@
 import { int16ToFloat32, PIPELINE_SAMPLE_RATE } from '../audio/pcm.js';
-import { abortError, EarshotError, isAbortError } from '../errors.js';
+import { abortError, EarshotError, isAbortError, isEngineHang, type WatchedEngine } from '../errors.js';
 import { FillerBank } from '../reply/filler-bank.js';
 import { LatencyMask } from '../reply/latency-mask.js';
 import { streamReply, type ReplyCallbacks } from '../reply/reply-pipeline.js';
@@ -16,6 +16,9 @@ import { TypedEmitter } from '../util/typed-emitter.js';
 import { resolveAgentOptions, type AgentEngines, type AgentOptions, type ResolvedAgentOptions } from './agent-options.js';
 import { ConversationHistory } from './conversation-history.js';
 import { cpuMsBetween, EngineCpuMeter, meterEngines } from './engine-cpu-meter.js';
+import { withEngineDeadlines } from './engine-deadlines.js';
+import { EngineWatchdog } from './engine-watchdog.js';
+import type { EngineReloader } from './reloadable-engines.js';
 import { SessionMetricsRecorder, type SessionMetrics } from './session-metrics.js';
 import type { AgentEvents, AgentState, ForgetReason, TurnResult } from './events.js';
 import { Speculation } from './speculation.js';
@@ -33,7 +36,7 @@ export type AgentEngineSet = Required<Omit<AgentEngines, 'turn'>> & Pick<AgentEn
 export class Agent extends TypedEmitter<AgentEvents> {
   private readonly engines: AgentEngineSet;
   private readonly options: ResolvedAgentOptions;
-  private readonly ownedEngines: readonly (keyof AgentEngines)[];
+  private readonly ownedEngines: readonly (keyof AgentEngines)[] | (() => readonly (keyof AgentEngines)[]);
   private readonly listener: Listener;
   private readonly conversation: ConversationHistory;
   private readonly bargeIn: BargeIn;
@@ -43,6 +46,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
   /** The latency mask of the turn in progress. */
   private mask: LatencyMask | undefined;
   private readonly partials: PartialTranscriber;
+  private readonly watchdog: EngineWatchdog;
 
   private currentState: AgentState = 'idle';
   private started = false;
@@ -69,14 +73,28 @@ export class Agent extends TypedEmitter<AgentEvents> {
   /** The next visitor's first spoken turn is greeted first (idleReset.greeting). */
   private greetingDue: boolean;
 
-  /** @param ownedEngines the engines this agent loaded and so frees on close() */
-  constructor(engines: AgentEngineSet, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
+  /**
+   * @param ownedEngines the engines this agent loaded and so frees on close() (or how to tell, at close)
+   * @param reloader replaces an engine that hung (createAgent() gives one); without it a hung engine is kept
+   */
+  constructor(
+    engines: AgentEngineSet,
+    options: AgentOptions,
+    ownedEngines: readonly (keyof AgentEngines)[] | (() => readonly (keyof AgentEngines)[]) = [],
+    reloader?: EngineReloader,
+  ) {
     super();
     this.options = resolveAgentOptions(options);
     const o = this.options;
     const t = o.threads;
     this.cpu = new EngineCpuMeter({ vad: t.vad, stt: t.stt, llm: t.llm, tts: t.tts, tools: 1 });
-    this.engines = meterEngines(engines, this.cpu);
+    this.watchdog = new EngineWatchdog(o.watchdog, reloader, {
+      failure: (e) => this.emit('engine-failure', e),
+      reloaded: (e) => this.emit('engine-reloaded', e),
+      fatal: (e) => this.onFatal(e),
+    });
+    const watched = o.watchdog.enabled ? withEngineDeadlines(engines, o.watchdog, this.watchdog) : engines;
+    this.engines = meterEngines(watched, this.cpu);
     this.ownedEngines = ownedEngines;
     this.fillers = new FillerBank(o.latencyMask.phrases, this.engines.tts);
     // A turn cut by forget() still reports its numbers; its words are not kept.
@@ -116,9 +134,10 @@ export class Agent extends TypedEmitter<AgentEvents> {
       },
       (e) => this.emit('barge-in', { turn: this.turnCounter, ...e }),
     );
-    this.partials = new PartialTranscriber(engines.stt, o.partialTranscripts, { language: o.language, filter: o.transcriptFilter }, {
+    this.partials = new PartialTranscriber(watched.stt, o.partialTranscripts, { language: o.language, filter: o.transcriptFilter }, {
       partial: (text) => this.emit('partial-transcript', { text }),
-      error: (error) => this.emit('error', { error }),
+      // A hang was reported as 'engine-failure' already.
+      error: (error) => isEngineHang(error) || this.emit('error', { error }),
     });
     if (o.sink) o.sink.onPlayed = (block, rate, at) => this.pushPlayedAudio(block, rate, at);
     void this.runTurns();
@@ -139,6 +158,11 @@ export class Agent extends TypedEmitter<AgentEvents> {
     return this.listener.lag;
   }
 
+  /** Engine calls that ran past their deadline: in a row (reset by an answered turn) and in all. */
+  get engineFailures(): { consecutive: number; total: number } {
+    return this.watchdog.failures;
+  }
+
   /** The conversation so far, as the model sees it (interrupted replies cut to what was heard). */
   get history(): readonly ChatTurn[] {
     return this.conversation.messages;
@@ -147,6 +171,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
   /** Starts listening: pushed audio is heard from now on. */
   start(): void {
     if (this.closed) throw new EarshotError('BAD_OPTION', 'this agent was closed; create a new one');
+    if (this.watchdog.fatal) throw new EarshotError('ENGINE_HUNG', 'this agent stopped after its engines failed; create a new one');
     // A new stream: the VAD's carried state belongs to whatever it heard before (it may be shared).
     if (!this.started) {
       this.engines.vad.reset();
@@ -241,7 +266,21 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.disarmIdleReset();
     this.loopWake?.();
     await this.listener.close();
-    await Promise.allSettled(this.ownedEngines.map((k) => this.engines[k]?.dispose()));
+    const owned = typeof this.ownedEngines === 'function' ? this.ownedEngines() : this.ownedEngines;
+    await Promise.allSettled(owned.map((k) => this.engines[k]?.dispose()));
+  }
+
+  /**
+   * The engines keep failing: the agent stops taking turns and says so with 'fatal'. It does not wait for the
+   * turn in progress, which may be stuck in native code; the host exits.
+   */
+  private onFatal(e: { engine: WatchedEngine; failures: number; message: string }): void {
+    this.started = false;
+    this.listening.abort();
+    this.dropSpeculation();
+    for (const t of this.queue.splice(0)) t.fail(abortError());
+    this.current?.abort();
+    this.emit('fatal', e);
   }
 
   private async forgetConversation(reason: ForgetReason): Promise<void> {
@@ -371,7 +410,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
       whisperText = heard.transcript.text;
     } catch (e) {
       if (signal.aborted && isAbortError(e)) return;
-      this.emit('error', { error: e as Error });
+      if (!isEngineHang(e)) this.emit('error', { error: e as Error });
     }
     if (conversation !== this.conversationNumber) return;
     const transcribedAt = performance.now();
@@ -441,11 +480,18 @@ export class Agent extends TypedEmitter<AgentEvents> {
       }
       this.current = next;
       try {
-        next.finish(await this.runTurn(next));
+        const result = await this.runTurn(next);
+        next.finish(result);
+        if (result && next.input.kind !== 'say') this.watchdog.succeeded();
       } catch (e) {
         next.fail(e);
-        // A turn cut (by stop() or forget()) while it transcribed ends in an abort: that is no error.
-        if (!(next.signal.aborted && isAbortError(e))) this.emit('error', { error: e as Error, turn: this.turnCounter });
+        if (isEngineHang(e)) {
+          // The engine is being replaced (calls wait for the fresh one); the user hears why there is no answer.
+          if (!this.watchdog.fatal) this.queue.unshift(new Turn({ kind: 'say', text: this.options.watchdog.apology }));
+        } else if (!(next.signal.aborted && isAbortError(e))) {
+          // A turn cut (by stop() or forget()) while it transcribed ends in an abort: that is no error.
+          this.emit('error', { error: e as Error, turn: this.turnCounter });
+        }
       } finally {
         await this.mask?.close();
         this.mask = undefined;

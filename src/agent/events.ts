@@ -1,6 +1,8 @@
 import type { PcmChunk } from '../audio/pcm.js';
 import type { MaskRecord } from '../reply/latency-mask.js';
 import type { ToolCallStatus } from '../tools/run-tool-call.js';
+import type { WatchedEngine } from '../errors.js';
+import type { EngineFailure } from './engine-watchdog.js';
 import type { TurnMetrics } from './turn-metrics.js';
 
 /** Where the conversation is. `idle` until start() and after stop(). */
@@ -60,4 +62,16 @@ export interface AgentEvents {
   /** The conversation was forgotten: history, unanswered question, queued and running turns, the model's context. */
   forgotten: { reason: ForgetReason };
   error: { error: Error; turn?: number };
+  /**
+   * An engine call ran past its watchdog deadline: the turn was aborted, the apology is said and the engine is
+   * being reloaded (see WatchdogOptions).
+   */
+  'engine-failure': EngineFailure;
+  /** A fresh engine replaced one that hung; `ms` is how long loading it took. */
+  'engine-reloaded': { engine: WatchedEngine; ms: number };
+  /**
+   * The engines failed `maxConsecutiveFailures` times in a row, or one could not be reloaded: the agent stopped.
+   * A host should exit non-zero so its service manager restarts it; a call stuck in native code may never return.
+   */
+  fatal: { engine: WatchedEngine; failures: number; message: string };
 }

@@ -1,6 +1,7 @@
 import type { AgentEngines, AgentOptions } from './agent-options.js';
 import { resolveAgentOptions } from './agent-options.js';
 import { EarshotError } from '../errors.js';
+import type { EngineLoaders } from './reloadable-engines.js';
 
 /** The engines every agent needs; the turn-end model is an optional extra (see loadEngines). */
 export type EngineRole = Exclude<keyof AgentEngines, 'turn'>;
@@ -11,6 +12,8 @@ export interface LoadedEngines<R extends EngineRole = EngineRole> {
   engines: AgentEngines & Required<Pick<AgentEngines, R>>;
   /** The roles loaded here (not brought in `options.engines`): whoever holds them frees them. */
   loaded: (keyof AgentEngines)[];
+  /** How each engine loaded here was loaded, to load a fresh one in its place (the watchdog's reload). */
+  loaders: EngineLoaders;
 }
 
 /**
@@ -31,6 +34,7 @@ export async function loadEngines<R extends EngineRole = EngineRole>(
 
   const loading: Promise<unknown>[] = [];
   const engines: AgentEngines = { ...given };
+  const loaders: EngineLoaders = {};
   // Native modules load only for the engines actually needed, so a host that brings its own pays nothing.
   if (wanted('vad')) {
     loading.push(
@@ -42,28 +46,24 @@ export async function loadEngines<R extends EngineRole = EngineRole>(
   if (wanted('stt')) {
     if (!models.stt) throw need('stt', '--stt-model FILE or --stt NAME');
     const modelPath = models.stt;
-    loading.push(
-      import('../stt/whisper-engine.js').then(
-        async (m) =>
-          (engines.stt = await m.loadWhisperEngine({ modelPath, threads: threads.stt, language, gpu: gpu !== 'off', audioContext: sttWindow })),
-      ),
-    );
+    loaders.stt = () =>
+      import('../stt/whisper-engine.js').then((m) =>
+        m.loadWhisperEngine({ modelPath, threads: threads.stt, language, gpu: gpu !== 'off', audioContext: sttWindow }),
+      );
+    loading.push(loaders.stt().then((e) => (engines.stt = e)));
   }
   if (wanted('llm')) {
     if (!models.llm) throw need('llm', '--llm-model FILE or --llm NAME');
     const modelPath = models.llm;
-    loading.push(
-      import('../llm/llama-engine.js').then(async (m) => (engines.llm = await m.loadLlamaEngine({ modelPath, threads: threads.llm, gpu }))),
-    );
+    loaders.llm = () => import('../llm/llama-engine.js').then((m) => m.loadLlamaEngine({ modelPath, threads: threads.llm, gpu }));
+    loading.push(loaders.llm().then((e) => (engines.llm = e)));
   }
   if (wanted('tts')) {
     if (!models.voice) throw need('voice', '--voice DIR or --voice NAME');
     const voiceDir = models.voice;
-    loading.push(
-      import('../tts/piper-tts-engine.js').then(
-        async (m) => (engines.tts = await m.loadPiperTts({ voiceDir, espeakDataDir: models.espeakData, threads: threads.tts })),
-      ),
-    );
+    loaders.tts = () =>
+      import('../tts/piper-tts-engine.js').then((m) => m.loadPiperTts({ voiceDir, espeakDataDir: models.espeakData, threads: threads.tts }));
+    loading.push(loaders.tts().then((e) => (engines.tts = e)));
   }
   // The turn model comes with the engines a conversation needs, and only when its mode asks for it.
   if ((roles as readonly EngineRole[]).includes('vad') && !given.turn && models.turn && turnEnd.mode === 'smart-turn') {
@@ -87,5 +87,5 @@ export async function loadEngines<R extends EngineRole = EngineRole>(
     await Promise.allSettled(loaded.filter((k) => engines[k]).map((k) => engines[k]!.dispose()));
     throw failure.reason;
   }
-  return { engines: engines as LoadedEngines<R>['engines'], loaded };
+  return { engines: engines as LoadedEngines<R>['engines'], loaded, loaders };
 }

@@ -11,6 +11,7 @@ import { configSectionsFor } from './config-sections.js';
 import { devicesCommand } from './devices-command.js';
 import { runCommand } from './run-command.js';
 import { serveCommand } from './serve-command.js';
+import { serviceCommand } from './service-command.js';
 import { startCommand } from './start-command.js';
 
 /** The version in package.json, so `earshot --version` never drifts from the package. */
@@ -51,6 +52,7 @@ export async function main(argv: string[]): Promise<void> {
     .addCommand(agentCommand('run', runCommand()))
     .addCommand(agentCommand('serve', serveCommand()))
     .addCommand(devicesCommand().exitOverride())
+    .addCommand(serviceCommand().exitOverride())
     .command('fetch-models')
     .description('download, verify and install models (the one step that uses the network)')
     .helpOption(false)

@@ -11,6 +11,7 @@ import { sessionSummaryTable } from './session-summary.js';
 import { addToolAndMaskFlags, toolAndMaskOptions, type ToolAndMaskFlags } from './tool-and-mask-flags.js';
 import { latencyLine, metricsJsonLine, toolCallLine } from './turn-report.js';
 import { addLogContentFlag, showsContent, type PrivacyFlags } from './privacy-flags.js';
+import { exitAfterFatal, fatalLine } from './fatal-exit.js';
 
 interface RunFlags extends ModelFlags, ToolAndMaskFlags, Pick<PrivacyFlags, 'logContent'> {
   input: string;
@@ -84,6 +85,11 @@ async function runFile(flags: RunFlags): Promise<number> {
   });
   agent.on('tool-result', (r) => console.log(`[turn ${r.turn}] ${toolCallLine(r, content)}`));
   agent.on('error', ({ error }) => errors.push(error));
+  agent.on('engine-failure', (e) => console.error(`earshot: ${e.message}; the turn was dropped (engine failure ${e.failures} in a row)`));
+  agent.on('fatal', (e) => {
+    console.error(fatalLine(e.message));
+    exitAfterFatal(async () => undefined);
+  });
 
   agent.start();
   const block = 16_000;

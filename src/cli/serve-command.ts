@@ -9,10 +9,13 @@ import { checkBindable, SOCKET_PATH, VoiceServer } from '../server/voice-server.
 import type { DuplexMode } from '../turn/echo-gate-options.js';
 import type { ServerSection } from './config-sections.js';
 import { addModelFlags, agentOptionsFromFlags, parsePositiveInt, type ModelFlags } from './model-flags.js';
+import { ReloadableEngines, type EngineLoaders } from '../agent/reloadable-engines.js';
+import { exitAfterFatal, fatalLine } from './fatal-exit.js';
+import { addHealthFlag, ServiceHooks, type HealthFlags } from './service-hooks.js';
 import { ServeLog, type ServeLogMode } from './serve-log.js';
 import { addIdleResetFlags, addLogContentFlag, idleResetOptions, type PrivacyFlags } from './privacy-flags.js';
 
-interface ServeFlags extends ModelFlags, PrivacyFlags {
+interface ServeFlags extends ModelFlags, PrivacyFlags, HealthFlags {
   host: string;
   port: number;
   token?: string;
@@ -61,6 +64,7 @@ listening hands-free on load (a kiosk), e.g. chromium --kiosk --autoplay-policy=
   addModelFlags(cmd);
   addIdleResetFlags(cmd);
   addLogContentFlag(cmd);
+  addHealthFlag(cmd);
   return cmd.action(async (flags: ServeFlags) => {
     process.exitCode = await serve(flags);
   });
@@ -90,27 +94,51 @@ async function serve(flags: ServeFlags): Promise<number> {
 
   await checkBindable(flags.host, flags.port);
 
+  const service = await ServiceHooks.start(flags, shared.models ?? {}, (line, event) => log.notice(line, event));
   const shutdown = new AbortController();
   const onSignal = () => {
     if (shutdown.signal.aborted) process.exit(130);
     log.notice('closing the sessions', { event: 'stopping' });
+    void service.stopping();
     shutdown.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   log.notice('loading models…', { event: 'loading' });
-  const { engines, loaded } = await loadEngines(shared, ['stt', 'llm', 'tts']);
+  const { engines, loaded, loaders } = await loadEngines(shared, ['stt', 'llm', 'tts']).catch(async (e: unknown) => {
+    await service.close();
+    throw e;
+  });
+  // The engines every conversation shares: one that hangs is replaced for all of them. Each conversation's
+  // watchdog asks for the reload; two asking at once get one.
+  const common = new ReloadableEngines(engines, loaders);
+  const engineLoaders: EngineLoaders = {
+    stt: () => common.reload('stt').then(() => common.engines.stt),
+    llm: () => common.reload('llm').then(() => common.engines.llm),
+    tts: () => common.reload('tts').then(() => common.engines.tts),
+  };
   let server: VoiceServer | undefined;
   try {
     server = new VoiceServer({
-      engines,
-      agentOptions: { ...shared, ...idleResetOptions(flags), interruption: { ...shared.interruption, duplex: flags.duplex } },
+      engines: common.engines,
+      agentOptions: { ...shared, ...idleResetOptions(flags), interruption: { ...shared.interruption, duplex: flags.duplex }, engineLoaders },
       serve: { ...flags.server, host: flags.host, port: flags.port, token, maxSessions: flags.maxSessions, idleTimeoutMs: flags.idleTimeout * 1000 },
     });
     log.attach(server);
+    service.monitor.watchServer(server);
+    server.on('engine-failure', (e) =>
+      log.notice(`session ${e.session}: ${e.message}; the turn was dropped (engine failure ${e.failures} in a row)`, { event: 'engine-failure', ...e }),
+    );
+    server.on('engine-reloaded', (e) => log.notice(`${e.engine} engine reloaded in ${e.ms} ms`, { event: 'engine-reloaded', ...e }));
+    server.on('fatal', (e) => {
+      service.failed();
+      console.error(fatalLine(e.message));
+      exitAfterFatal(() => service.close());
+    });
     if (!shutdown.signal.aborted) {
       await server.listen();
+      await service.ready(`serving ${server.url.replace(/\?token=.*/, '')}`);
       for (const line of notices.splice(0)) log.notice(line, { event: 'notice', message: line });
       if (['0.0.0.0', '::'].includes(flags.host)) {
         const query = token ? `?token=${encodeURIComponent(token)}` : '';
@@ -120,7 +148,9 @@ async function serve(flags: ServeFlags): Promise<number> {
     }
   } finally {
     await server?.close();
-    await Promise.allSettled(loaded.map((k) => engines[k]?.dispose()));
+    // Disposing the shared engines frees the ones in use now, reloaded or not.
+    await Promise.allSettled((['stt', 'llm', 'tts'] as const).filter((k) => loaded.includes(k)).map((k) => common.engines[k].dispose()));
+    await service.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -12,10 +12,12 @@ import { EarshotError } from '../errors.js';
 import type { DuplexMode } from '../turn/echo-gate-options.js';
 import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-flags.js';
 import { TerminalView, type ViewMode } from './terminal-view.js';
+import { exitAfterFatal, fatalLine } from './fatal-exit.js';
+import { addHealthFlag, ServiceHooks, type HealthFlags } from './service-hooks.js';
 import { addToolAndMaskFlags, toolAndMaskOptions, type ToolAndMaskFlags } from './tool-and-mask-flags.js';
 import { addIdleResetFlags, addLogContentFlag, idleResetOptions, showsContent, type PrivacyFlags } from './privacy-flags.js';
 
-interface StartFlags extends ModelFlags, ToolAndMaskFlags, PrivacyFlags {
+interface StartFlags extends ModelFlags, ToolAndMaskFlags, PrivacyFlags, HealthFlags {
   inputDevice?: string;
   outputDevice?: string;
   output?: string;
@@ -45,6 +47,7 @@ export function startCommand(): Command {
   addToolAndMaskFlags(cmd, 'phrase');
   addIdleResetFlags(cmd);
   addLogContentFlag(cmd);
+  addHealthFlag(cmd);
   return cmd.action(async (flags: StartFlags) => {
     process.exitCode = await startLive(flags);
   });
@@ -74,10 +77,12 @@ async function startLive(flags: StartFlags): Promise<number> {
   // Ctrl-C is one cancellation path from the first moment: while devices open and models load too, so an
   // early Ctrl-C still ends the recorder process instead of leaving it to die of a broken pipe.
   const shutdown = new AbortController();
+  let service: ServiceHooks | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     // A second Ctrl-C while closing: the user wants out now.
     if (shutdown.signal.aborted) process.exit(130);
     view.info(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: closing the devices`, { event: 'stopping', signal });
+    void service?.stopping();
     shutdown.abort();
   };
   process.on('SIGINT', onSignal);
@@ -88,6 +93,7 @@ async function startLive(flags: StartFlags): Promise<number> {
   let mic: MicInput | undefined;
   let agent: Agent | undefined;
   try {
+    service = await ServiceHooks.start(flags, shared.models ?? {}, (line, event) => view.info(line, event));
     let sink: AudioSink;
     if (flags.output) {
       sink = collector = new WavCollectorSink();
@@ -110,6 +116,14 @@ async function startLive(flags: StartFlags): Promise<number> {
     for (const line of notices) view.info(line, { event: 'notice', message: line });
     view.attachAgent(live);
     view.attachMicrophone(mic);
+    service.monitor.watchAgent(live);
+    const hooks = service;
+    live.on('fatal', (e) => {
+      hooks.failed();
+      view.fatal(fatalLine(e.message), { event: 'fatal', ...e });
+      // The agent is not closed: its engines may be stuck. The recorder process and the speaker are.
+      exitAfterFatal(() => Promise.allSettled([mic?.stop(), speaker?.close()]));
+    });
     mic.on('data', ({ samples, sampleRate }) => live.pushAudio(samples, sampleRate));
     if (collector) live.on('transcript', () => collector!.beginTurn());
     live.start();
@@ -120,12 +134,14 @@ async function startLive(flags: StartFlags): Promise<number> {
         `whisper on ${backends.stt}, LLM on ${backends.llm}, turns end by ${backends.turnEnd}`,
       { event: 'ready', input: flags.inputDevice ?? 'default', output: flags.output ?? flags.outputDevice ?? 'default', ...backends },
     );
+    await service.ready(`listening; whisper on ${backends.stt}, LLM on ${backends.llm}`);
     await new Promise<void>((resolve) => shutdown.signal.addEventListener('abort', () => resolve(), { once: true }));
   } finally {
     // Order matters: no new audio in, then the reply in progress is cut, then the output goes quiet.
     await mic?.stop();
     await agent?.close();
     await speaker?.close();
+    await service?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -160,6 +160,22 @@ export class TerminalView {
       this.json({ event: 'error', turn, message: error.message });
       this.noticeLine(`error: ${error.message.split('\n')[0]}`);
     });
+    agent.on('engine-failure', (e) => {
+      this.json({ event: 'engine-failure', ...e });
+      this.noticeLine(`${e.message}; the turn was dropped (engine failure ${e.failures} in a row)`);
+    });
+    agent.on('engine-reloaded', (e) => {
+      this.json({ event: 'engine-reloaded', ...e });
+      this.noticeLine(`${e.engine} engine reloaded in ${e.ms} ms`);
+    });
+  }
+
+  /** The last line before the process exits non-zero: said in every mode, quiet included. */
+  fatal(line: string, event: Record<string, unknown>): void {
+    this.json(event);
+    this.clearStatus();
+    if (this.replyOpen) this.out.write('\n');
+    this.status.write(`${line}\n`);
   }
 
   attachMicrophone(mic: TypedEmitter<AudioSourceEvents>): void {

@@ -1,4 +1,5 @@
 import type { Agent } from '../agent/agent.js';
+import type { AgentEvents } from '../agent/events.js';
 import type { AgentEngines, AgentOptions } from '../agent/agent-options.js';
 import { createAgent } from '../agent/create-agent.js';
 import { float32ToInt16, type PcmChunk } from '../audio/pcm.js';
@@ -31,6 +32,12 @@ export const CLOSE_INTERNAL = 1011;
 export interface SessionEvents {
   /** Every message sent to the client, for a log that shows what the page shows. */
   message: ServerMessage;
+  /** The conversation's watchdog gave up on an engine call, replaced an engine, or stopped the agent. */
+  'engine-failure': AgentEvents['engine-failure'];
+  'engine-reloaded': AgentEvents['engine-reloaded'];
+  fatal: AgentEvents['fatal'];
+  /** A turn was answered. */
+  'turn-end': AgentEvents['turn-end'];
 }
 
 /**
@@ -135,6 +142,10 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   private attach(agent: Agent): void {
     agent.on('state', () => this.sendState());
+    agent.on('engine-failure', (e) => this.emit('engine-failure', e));
+    agent.on('engine-reloaded', (e) => this.emit('engine-reloaded', e));
+    agent.on('fatal', (e) => this.emit('fatal', e));
+    agent.on('turn-end', (e) => this.emit('turn-end', e));
     agent.on('speech-start', ({ atMs }) => this.send({ type: 'speech-start', atMs }));
     agent.on('speech-end', ({ startMs, endMs }) => this.send({ type: 'speech-end', startMs, endMs }));
     agent.on('partial-transcript', ({ text }) => this.send({ type: 'partial-transcript', text }));

@@ -3,6 +3,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AgentEngines, AgentOptions } from '../agent/agent-options.js';
+import type { AgentEvents } from '../agent/events.js';
 import { EarshotError } from '../errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { AccessPolicy, isLoopbackHost, type AccessDecision } from './access-policy.js';
@@ -24,6 +25,12 @@ export interface VoiceServerEvents {
   'session-close': { session: number; code: number; reason: string; closeMs: number };
   /** A connection turned away: by the access checks (`status` is the HTTP status), or busy (close code 1013). */
   refused: { remote: string; status: number; reason: string };
+  /** A conversation's watchdog gave up on an engine call, replaced an engine, or stopped its agent (see AgentEvents). */
+  'engine-failure': AgentEvents['engine-failure'] & { session: number };
+  'engine-reloaded': AgentEvents['engine-reloaded'] & { session: number };
+  fatal: AgentEvents['fatal'] & { session: number };
+  /** A conversation answered a turn. */
+  'turn-end': AgentEvents['turn-end'] & { session: number };
 }
 
 export interface VoiceServerInit {
@@ -173,6 +180,10 @@ export class VoiceServer extends TypedEmitter<VoiceServerEvents> {
     );
     this.live.set(ws, session);
     this.alive.add(ws);
+    session.on('engine-failure', (e) => this.emit('engine-failure', { session: session.id, ...e }));
+    session.on('engine-reloaded', (e) => this.emit('engine-reloaded', { session: session.id, ...e }));
+    session.on('fatal', (e) => this.emit('fatal', { session: session.id, ...e }));
+    session.on('turn-end', (e) => this.emit('turn-end', { session: session.id, ...e }));
     this.emit('session-open', { session, remote });
     ws.on('pong', () => this.alive.add(ws));
     ws.on('message', (data, isBinary) => session.receive(toBuffer(data), isBinary));

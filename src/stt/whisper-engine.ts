@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import { EarshotError, abortError, fetchHint } from '../errors.js';
+import { EarshotError, EngineHangError, abortError, fetchHint } from '../errors.js';
 import { SerialRunner } from '../util/serial-runner.js';
 import { envNumber } from '../util/env-number.js';
 import { DEFAULT_LANGUAGE, type SttEngine, type TranscribeOptions, type Transcript } from './stt-engine.js';
@@ -144,8 +144,9 @@ class WhisperEngine implements SttEngine {
       const deadline = setTimeout(() => {
         const model = basename(this.settings.modelPath);
         overdue.abort(
-          new EarshotError(
-            'MODEL_CORRUPT',
+          new EngineHangError(
+            'stt',
+            limitMs,
             `whisper.cpp took more than ${(limitMs / 1000).toFixed(1)} s for ${audioSeconds.toFixed(1)} s of audio with ${model}; use a smaller model (--stt) or check it with npm run fetch-models -- --check`,
           ),
         );

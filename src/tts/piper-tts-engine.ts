@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { abortError, EarshotError } from '../errors.js';
+import { abortError, EarshotError, EngineHangError } from '../errors.js';
 import { SerialRunner } from '../util/serial-runner.js';
 import type { SynthesizeOptions, TtsEngine } from './tts-engine.js';
 import { checkPiperVoice, type PiperVoice } from './piper-voice-check.js';
@@ -87,12 +87,13 @@ class PiperTtsEngine implements TtsEngine {
 
     // sherpa-onnx stops at its next progress callback; the caller does not wait for that. A run that never
     // returns is given up on at its deadline, and the voice refuses further work (stall()).
+    const deadlineMs = this.defaults.timeoutMs + TIMEOUT_MS_PER_CHAR * text.length;
     const audio: SherpaGeneratedAudio = await this.runner.run(
       () =>
         withDeadline(
           tts.generateAsync({ text, sid, speed, onProgress: () => (signal?.aborted ? 0 : 1) }),
-          this.defaults.timeoutMs + TIMEOUT_MS_PER_CHAR * text.length,
-          () => this.stall(),
+          deadlineMs,
+          () => this.stall(deadlineMs),
         ),
       signal,
     );
@@ -102,9 +103,10 @@ class PiperTtsEngine implements TtsEngine {
     return audio.samples.slice();
   }
 
-  private stall(): EarshotError {
-    this.stalled = new EarshotError(
-      'MODEL_CORRUPT',
+  private stall(deadlineMs: number): EarshotError {
+    this.stalled = new EngineHangError(
+      'tts',
+      deadlineMs,
       `voice ${this.voice.dir} did not finish speaking a sentence in time and was given up on; the voice may be damaged: check it with npm run fetch-models -- --check`,
     );
     return this.stalled;

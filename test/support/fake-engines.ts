@@ -207,3 +207,50 @@ export class RecordingSink extends RealtimeSink {
     return entry.heard;
   }
 }
+
+/** An engine whose chosen calls never return, as a native call stuck for good would; see hangOn(). */
+export type Stuck<T> = T & {
+  /** Calls made to the work method so far. */
+  readonly calls: number;
+  /** True once dispose() was called and has returned. */
+  readonly disposed: boolean;
+  /** Lets the stuck calls return (rejecting, as an engine whose call was given up on does). */
+  release(): void;
+};
+
+/**
+ * `engine` with the calls of `method` for which `stuck(n)` holds (n counts from 0) never settling until
+ * release(); dispose() waits for them first, as the real engines do (they free native memory only after their
+ * last call returned).
+ */
+export function hangOn<T extends { dispose(): Promise<void> }>(engine: T, method: keyof T & string, stuck: (call: number) => boolean): Stuck<T> {
+  let calls = 0;
+  let disposed = false;
+  const stuckCalls: Promise<void>[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return new Proxy(engine, {
+    get(target, prop) {
+      if (prop === 'calls') return calls;
+      if (prop === 'disposed') return disposed;
+      if (prop === 'release') return release;
+      if (prop === 'dispose') {
+        return async () => {
+          await Promise.all(stuckCalls);
+          await target.dispose();
+          disposed = true;
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      if (prop !== method || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) => {
+        if (!stuck(calls++)) return (value as (...a: unknown[]) => unknown).apply(target, args);
+        const call = released.then(() => {
+          throw new Error('the stuck call returned at last');
+        });
+        stuckCalls.push(call.catch(() => undefined));
+        return call;
+      };
+    },
+  }) as Stuck<T>;
+}

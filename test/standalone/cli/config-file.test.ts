@@ -73,10 +73,10 @@ describe('config file keys', () => {
   });
 
   it('a flag added to a command later gets its key without any other change', async () => {
-    const addHealthPort = (cmd: Command) => cmd.option('--health-port <n>', 'a flag this file does not know', parsePositiveInt);
-    const file = configFile('later-flag.json', { healthPort: 8099 });
-    expect((await parse('serve', ['--config', file], addHealthPort)).healthPort).toBe(8099);
-    expect(await configError('serve', { healthPort: 'x' }, [])).toMatch(/unknown key "healthPort"/);
+    const addStatusPort = (cmd: Command) => cmd.option('--status-port <n>', 'a flag this file does not know', parsePositiveInt);
+    const file = configFile('later-flag.json', { statusPort: 8099 });
+    expect((await parse('serve', ['--config', file], addStatusPort)).statusPort).toBe(8099);
+    expect(await configError('serve', { statusPort: 'x' }, [])).toMatch(/unknown key "statusPort"/);
   });
 
   it('a flag of a shape the file has no type for fails loudly instead of going without a key', () => {
