@@ -90,7 +90,10 @@ async function startLive(flags: StartFlags): Promise<number> {
       // Loaded only here: the speaker package is native, and file output must work without it.
       const { openSpeakerSink } = await import('../audio/devices/speaker-sink.js');
       sink = speaker = await openSpeakerSink({ device: flags.outputDevice, sampleRate: outputRate });
-      speaker.on('error', ({ error }) => view.info(error.message, { event: 'output-error', message: error.message }));
+      // A failure is said once per outage ('lost'); the 'error' for it would be the same line again.
+      speaker.on('error', () => {});
+      speaker.on('lost', ({ reason, retryInMs }) => view.outputLost(reason, retryInMs));
+      speaker.on('restored', ({ downMs }) => view.outputRestored(downMs));
     }
 
     mic = new MicInput({ device: flags.inputDevice, sampleRate: inputRate });
@@ -106,6 +109,8 @@ async function startLive(flags: StartFlags): Promise<number> {
     view.attachAgent(live);
     view.attachMicrophone(mic);
     mic.on('data', ({ samples, sampleRate }) => live.pushAudio(samples, sampleRate));
+    // The words cut off by a lost microphone are dropped, not answered as if the user had finished.
+    mic.on('lost', ({ reason, retryInMs }) => void live.inputLost().then((dropped) => view.microphoneLost(reason, retryInMs, dropped)));
     if (collector) live.on('transcript', () => collector!.beginTurn());
     live.start();
     const backends = live.backends;

@@ -144,16 +144,46 @@ export class TerminalView {
       this.levelDb = db > this.levelDb ? db : Math.max(db, this.levelDb - 3);
       this.draw(false);
     });
-    mic.on('lost', ({ reason, retryInMs }) => {
-      this.json({ event: 'microphone-lost', reason, retryInMs });
-      this.notice = `microphone lost (${reason}); retrying in ${(retryInMs / 1000).toFixed(1)} s`;
-      this.noticeLine(this.notice);
-    });
-    mic.on('restored', ({ downMs }) => {
-      this.json({ event: 'microphone-restored', downMs });
-      this.notice = '';
-      this.noticeLine(`microphone back after ${(downMs / 1000).toFixed(1)} s`);
-    });
+    mic.on('restored', ({ downMs }) => this.deviceRestored('microphone', downMs));
+  }
+
+  /**
+   * The microphone stopped (the command calls this once it knows whether words were cut off). The first loss
+   * of an outage is a line; the retries after it only update the status line.
+   */
+  microphoneLost(reason: string, retryInMs: number, droppedSpeech: boolean): void {
+    const dropped = droppedSpeech ? '; what you were saying was cut off and dropped, say it again once it is back' : '';
+    this.deviceLost('microphone', reason, retryInMs, dropped, { droppedSpeech });
+  }
+
+  /** The output device failed; replies go on without sound until it is back. */
+  outputLost(reason: string, retryInMs: number): void {
+    this.deviceLost('audio output', reason, retryInMs, '; replies go on without sound until it is back');
+  }
+
+  outputRestored(downMs: number): void {
+    this.deviceRestored('audio output', downMs);
+  }
+
+  private readonly devicesDown = new Set<string>();
+
+  private deviceLost(device: 'microphone' | 'audio output', reason: string, retryInMs: number, tail: string, extra: Record<string, unknown> = {}): void {
+    const event = device === 'microphone' ? 'microphone-lost' : 'output-lost';
+    this.json({ event, reason, retryInMs, ...extra });
+    this.notice = `${device} lost (${reason}); retrying in ${(retryInMs / 1000).toFixed(1)} s`;
+    if (this.devicesDown.has(device)) {
+      this.draw(true);
+      return;
+    }
+    this.devicesDown.add(device);
+    this.noticeLine(`${device} lost (${reason})${tail}`);
+  }
+
+  private deviceRestored(device: 'microphone' | 'audio output', downMs: number): void {
+    this.json({ event: device === 'microphone' ? 'microphone-restored' : 'output-restored', downMs });
+    this.devicesDown.delete(device);
+    this.notice = '';
+    this.noticeLine(`${device} back after ${(downMs / 1000).toFixed(1)} s`);
   }
 
   /** A one-off message from the command (ready, output device failure, goodbye). */
