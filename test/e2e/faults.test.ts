@@ -290,6 +290,9 @@ describe.skipIf(unavailable !== undefined)('faults in a live conversation (earsh
       await startServers();
       await until(() => linesSince(cli, mark).some((l) => l.includes('microphone back')), 20_000, () => `the microphone back (stderr: ${cli.stderr()})`);
       await askAndHear(cli, 'after the restart');
+      if (linesSince(cli, mark).some((l) => l.includes('audio output lost'))) {
+        await until(() => linesSince(cli, mark).some((l) => l.includes('audio output back')), 5000, () => `the output back (stderr: ${cli.stderr()})`);
+      }
       const lines = linesSince(cli, mark).filter((l) => /microphone|audio output/.test(l));
       saw('sound server restarted', lines);
       // The microphone is lost and back once each. The speaker is only if it was writing while the server was
