@@ -98,6 +98,12 @@ async function startLive(flags: StartFlags): Promise<number> {
 
     mic = new MicInput({ device: flags.inputDevice, sampleRate: inputRate });
     await mic.start();
+    // Said from here on, while the models load too. The words cut off by a lost microphone are dropped, not
+    // answered as if the user had finished.
+    mic.on('lost', ({ reason, retryInMs }) =>
+      void (agent?.inputLost() ?? Promise.resolve(false)).then((dropped) => view.microphoneLost(reason, retryInMs, dropped)),
+    );
+    mic.on('restored', ({ downMs }) => view.microphoneRestored(downMs));
     if (shutdown.signal.aborted) return 0;
 
     view.info('loading models…');
@@ -109,8 +115,6 @@ async function startLive(flags: StartFlags): Promise<number> {
     view.attachAgent(live);
     view.attachMicrophone(mic);
     mic.on('data', ({ samples, sampleRate }) => live.pushAudio(samples, sampleRate));
-    // The words cut off by a lost microphone are dropped, not answered as if the user had finished.
-    mic.on('lost', ({ reason, retryInMs }) => void live.inputLost().then((dropped) => view.microphoneLost(reason, retryInMs, dropped)));
     if (collector) live.on('transcript', () => collector!.beginTurn());
     live.start();
     const backends = live.backends;

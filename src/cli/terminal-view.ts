@@ -40,8 +40,8 @@ const PARTIAL_CHARS = 48;
 const tail = (text: string, max: number) => (text.length <= max ? text : `…${text.slice(-(max - 1))}`);
 
 /**
- * The live mode's screen. It only listens: to the agent's events, to the microphone's data and losses, and to
- * notices from the command; it never drives anything.
+ * The live mode's screen. It only listens: to the agent's events, to the microphone's data, and to notices from
+ * the command (devices lost and back among them); it never drives anything.
  */
 export class TerminalView {
   private readonly mode: ViewMode;
@@ -144,7 +144,6 @@ export class TerminalView {
       this.levelDb = db > this.levelDb ? db : Math.max(db, this.levelDb - 3);
       this.draw(false);
     });
-    mic.on('restored', ({ downMs }) => this.deviceRestored('microphone', downMs));
   }
 
   /**
@@ -154,6 +153,10 @@ export class TerminalView {
   microphoneLost(reason: string, retryInMs: number, droppedSpeech: boolean): void {
     const dropped = droppedSpeech ? '; what you were saying was cut off and dropped, say it again once it is back' : '';
     this.deviceLost('microphone', reason, retryInMs, dropped, { droppedSpeech });
+  }
+
+  microphoneRestored(downMs: number): void {
+    this.deviceRestored('microphone', downMs);
   }
 
   /** The output device failed; replies go on without sound until it is back. */

@@ -73,12 +73,21 @@ function questionWav(dir: string, times = 1): string {
 /** Whether this machine lets a child mount a small tmpfs in a mount namespace of its own (root, or user namespaces). */
 const canMountTmpfs = spawnSync('unshare', ['-rm', 'sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d"'], { stdio: 'ignore' }).status === 0;
 
+interface SmallDiskRun {
+  /** The `unshare` process; the CLI is its child (see cliPid). */
+  child: ReturnType<typeof spawn>;
+  stdout(): string;
+  stderr(): string;
+  /** Settles when it has exited, with the tmpfs's listing ("out.wav 3": the older file and its size). */
+  exited: Promise<CliResult & { listing: string[] }>;
+}
+
 /**
- * Runs the CLI with `dir` replaced by a tmpfs of `size` bytes holding an older `out.wav`, so that writes there
- * hit a real ENOSPC; prints the tmpfs's listing and the old file's size after the CLI exits (the mount goes
- * with the namespace).
+ * Runs the CLI with `dir` replaced by a tmpfs of `size` bytes holding an older `out.wav` ("old"), so that writes
+ * there hit a real ENOSPC; prints the tmpfs's listing and the old file's size after the CLI exits (the mount
+ * goes with the namespace).
  */
-function runOnSmallDisk(dir: string, size: number, args: string[]): Promise<CliResult & { listing: string[] }> {
+function startOnSmallDisk(dir: string, size: number, args: string[], env: NodeJS.ProcessEnv = {}): SmallDiskRun {
   const script = [
     'mount -t tmpfs -o size="$1" tmpfs "$2" || exit 97',
     'printf old > "$2/out.wav"',
@@ -87,21 +96,27 @@ function runOnSmallDisk(dir: string, size: number, args: string[]): Promise<CliR
     'echo "LISTING $(ls -A "$d" | tr "\\n" " ")$(wc -c < "$d/out.wav" 2>/dev/null)"',
     'exit $code',
   ].join('\n');
-  return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['-rm', 'sh', '-c', script, 'sh', String(size), dir, process.execPath, '--import', 'tsx', join(process.cwd(), 'src', 'cli', 'main.ts'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const cli = [process.execPath, '--import', 'tsx', join(process.cwd(), 'src', 'cli', 'main.ts'), ...args];
+  const child = spawn('unshare', ['-rm', 'sh', '-c', script, 'sh', String(size), dir, ...cli], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<CliResult & { listing: string[] }>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       const listing = /LISTING (.*)/.exec(stdout)?.[1].trim().split(/\s+/) ?? [];
       resolve({ code, signal, stdout, stderr, listing });
     });
   });
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
+
+/** The CLI's process under startOnSmallDisk's shell. */
+const cliPid = (run: SmallDiskRun) => children(run.child.pid!).find((c) => c.command === 'node')?.pid;
 
 describe('writing --output', () => {
   const work = mkdtempSync(join(tmpdir(), 'earshot-faults-'));
@@ -111,7 +126,7 @@ describe('writing --output', () => {
     const input = questionWav(work);
     const disk = join(work, 'disk');
     execFileSync('mkdir', ['-p', disk]);
-    const r = await runOnSmallDisk(disk, 64 * 1024, ['run', '-i', input, '-o', join(disk, 'out.wav'), ...modelFlags(testModels)]);
+    const r = await startOnSmallDisk(disk, 64 * 1024, ['run', '-i', input, '-o', join(disk, 'out.wav'), ...modelFlags(testModels)]).exited;
     const lines = earshotLines(r.stderr);
     saw('disk full while writing --output (run)', lines);
     expect(r.code, r.stderr).toBe(1);
@@ -372,6 +387,26 @@ describe.skipIf(unavailable !== undefined)('faults in a live conversation (earsh
     expect(lines3).toHaveLength(1);
     expect(lines3[0]).toContain(m.llm);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(!canMountTmpfs)('a full disk when earshot start writes --output at Ctrl-C: one line, exit 1, no partial file', async () => {
+    const disk = mkdtempSync(join(tmpdir(), 'earshot-faults-disk-'));
+    const run = startOnSmallDisk(disk, 64 * 1024, ['start', '--input-device', 'faults_mic', '-o', join(disk, 'out.wav'), ...modelFlags(testModels)], alsaEnv());
+    try {
+      await until(() => run.stderr().includes('earshot: listening on'), 30_000, () => `the CLI to be ready (stderr: ${run.stderr()})`);
+      await playInto(micServer, 'earA', float32ToInt16(question), 16_000);
+      await until(() => run.stdout().includes(`earshot: ${SCRIPTED_REPLY}`), 20_000, () => `the reply (stderr: ${run.stderr()})`);
+    } finally {
+      process.kill(cliPid(run)!, 'SIGINT');
+    }
+    const r = await run.exited;
+    const lines = earshotLines(r.stderr);
+    saw('disk full while writing --output (start, at Ctrl-C)', lines.slice(-1));
+    expect(r.code, r.stderr).toBe(1);
+    expect(lines.at(-1)).toMatch(/^earshot: cannot write .*out\.wav: the disk is full \(nothing was written\); free some space or write the audio elsewhere$/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.listing).toEqual(['out.wav', '3']);
+    rmSync(disk, { recursive: true, force: true });
   });
 
   it('SIGTERM mid-reply (earshot start -o): exits 0 promptly, the recorder is gone, the WAV is whole', async () => {
