@@ -463,7 +463,8 @@ describe('SIGTERM while `earshot serve` answers a page', () => {
     expect(tookMs).toBeLessThan(3000);
     expect(lines[0]).toBe('earshot: closing the sessions');
     expect(lines.at(-1)).toBe('earshot: bye');
-    const closed = await c.closed;
-    expect(closed.code).toBeGreaterThan(0);
+    // The page is told why: the server is closing, not a broken connection (1006).
+    expect(await c.closed).toEqual({ code: 1001, reason: 'server closing' });
+    expect(lines).toContainEqual(expect.stringMatching(/^earshot: session 1: closed \(1001 server closing\), freed in \d+ ms$/));
   });
 });
