@@ -7,7 +7,7 @@ import { MicInput } from '../audio/devices/mic-input.js';
 import type { SpeakerSink } from '../audio/devices/speaker-sink.js';
 import { WavCollectorSink } from '../audio/wav-collector-sink.js';
 import { writeWav } from '../audio/wav.js';
-import { EarshotError } from '../errors.js';
+import { EarshotError, isEarshotError } from '../errors.js';
 import type { DuplexMode } from '../turn/echo-gate-options.js';
 import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-flags.js';
 import { TerminalView, type ViewMode } from './terminal-view.js';
@@ -90,8 +90,10 @@ async function startLive(flags: StartFlags): Promise<number> {
       // Loaded only here: the speaker package is native, and file output must work without it.
       const { openSpeakerSink } = await import('../audio/devices/speaker-sink.js');
       sink = speaker = await openSpeakerSink({ device: flags.outputDevice, sampleRate: outputRate });
-      // A failure is said once per outage ('lost'); the 'error' for it would be the same line again.
-      speaker.on('error', () => {});
+      // A device failure is said once per outage ('lost'); its 'error' would be the same line again.
+      speaker.on('error', ({ error }) => {
+        if (!isEarshotError(error) || error.code !== 'NO_DEVICE') view.info(error.message, { event: 'output-error', message: error.message });
+      });
       speaker.on('lost', ({ reason, retryInMs }) => view.outputLost(reason, retryInMs));
       speaker.on('restored', ({ downMs }) => view.outputRestored(downMs));
     }

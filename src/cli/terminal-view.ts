@@ -55,6 +55,8 @@ export class TerminalView {
   /** The reply line being streamed (its prefix is printed with the first delta). */
   private replyOpen = false;
   private notice = '';
+  /** Devices down now, each with its status-line notice ("microphone lost (...); retrying in 2.0 s"). */
+  private readonly devicesDown = new Map<string, string>();
   /** What the user is saying, shown on the status line until the final transcript. */
   private partial = '';
   private lastStatus = '';
@@ -168,24 +170,23 @@ export class TerminalView {
     this.deviceRestored('audio output', downMs);
   }
 
-  private readonly devicesDown = new Set<string>();
-
   private deviceLost(device: 'microphone' | 'audio output', reason: string, retryInMs: number, tail: string, extra: Record<string, unknown> = {}): void {
     const event = device === 'microphone' ? 'microphone-lost' : 'output-lost';
     this.json({ event, reason, retryInMs, ...extra });
-    this.notice = `${device} lost (${reason}); retrying in ${(retryInMs / 1000).toFixed(1)} s`;
-    if (this.devicesDown.has(device)) {
+    const known = this.devicesDown.has(device);
+    this.devicesDown.set(device, `${device} lost (${reason}); retrying in ${(retryInMs / 1000).toFixed(1)} s`);
+    this.notice = [...this.devicesDown.values()].join('; ');
+    if (known) {
       this.draw(true);
       return;
     }
-    this.devicesDown.add(device);
     this.noticeLine(`${device} lost (${reason})${tail}`);
   }
 
   private deviceRestored(device: 'microphone' | 'audio output', downMs: number): void {
     this.json({ event: device === 'microphone' ? 'microphone-restored' : 'output-restored', downMs });
     this.devicesDown.delete(device);
-    this.notice = '';
+    this.notice = [...this.devicesDown.values()].join('; ');
     this.noticeLine(`${device} back after ${(downMs / 1000).toFixed(1)} s`);
   }
 
