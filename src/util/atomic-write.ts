@@ -1,5 +1,5 @@
 import { unlinkSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Temporary files being written right now: removed if the process exits before they are renamed into place. */
@@ -31,10 +31,19 @@ export function temporaryNameFor(path: string): string {
  * part: the bytes go to a temporary file beside it (same file system, so the rename is atomic), are flushed
  * to the disk, and only then renamed over `path`. On any failure (a full disk, a signal that ends the
  * process) the temporary file is removed and `path` is left as it was. Errors are the file system's own.
+ * A `path` that is not a regular file (a device, a pipe) is written directly.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  // A device or a pipe (`-o /dev/stdout`) is written as it is: a file renamed over it would replace it.
+  const existing = await stat(path).catch(() => undefined);
+  if (existing && !existing.isFile()) {
+    await writeFile(path, bytes);
+    return;
+  }
+  // Through a symbolic link, the file it points at is replaced, not the link.
+  const target = existing ? await realpath(path) : path;
   removePendingOnExit();
-  const temp = temporaryNameFor(path);
+  const temp = temporaryNameFor(target);
   pending.add(temp);
   try {
     const handle = await open(temp, 'w', 0o644);
@@ -46,7 +55,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
+    await rename(temp, target);
   } catch (e) {
     await rm(temp, { force: true });
     throw e;
