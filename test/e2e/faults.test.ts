@@ -241,10 +241,10 @@ describe.skipIf(unavailable !== undefined)('faults in a live conversation (earsh
     try {
       await ready(cli);
       const mark = cli.stderr().length;
-      // The first 1.2 s of the question, then the device goes away while it is still being spoken.
+      // The first 1.2 s of the question; the device goes away at 1 s, while it is still being spoken.
       const half = float32ToInt16(question.subarray(0, 19_200));
       const playing = playInto(micServer, 'earA', half, 16_000).catch(() => {});
-      await sleep(900);
+      await sleep(1000);
       unplug(micServer, 'earA');
       await playing;
       await until(() => linesSince(cli, mark).some((l) => l.includes('microphone lost')), 8000, () => `the loss (stderr: ${cli.stderr()})`);
