@@ -240,6 +240,19 @@ export class Agent extends TypedEmitter<AgentEvents> {
   }
 
   /**
+   * The microphone stream broke (the device was lost): what the user was saying when it broke is dropped, since
+   * its end was never heard and half a question must not be answered, and listening starts afresh with the next
+   * audio. A reply in progress goes on. Resolves with whether an utterance was dropped.
+   */
+  async inputLost(): Promise<boolean> {
+    const dropped = await this.listener.breakStream();
+    this.partials.end();
+    this.dropSpeculation();
+    this.refreshState();
+    return dropped;
+  }
+
+  /**
    * Reply audio as it reaches the listener, for a host that plays the 'audio' events itself: with it, the
    * 'aec' and 'gate' duplex modes can tell earshot's own voice in the microphone from the user's. A sink given in the
    * options reports this by itself.

@@ -1,6 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import wavefile from 'wavefile';
-import { EarshotError } from '../errors.js';
+import { EarshotError, firstLine } from '../errors.js';
+import { isDiskFull } from '../models/disk-space.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { BinaryReadError, BinaryReader } from '../util/binary-reader.js';
 import { float32ToInt16, PIPELINE_SAMPLE_RATE, type PcmChunk } from './pcm.js';
 import { resample } from './resample.js';
@@ -164,6 +165,24 @@ export function encodeWav(chunk: PcmChunk): Uint8Array {
   return wav.toBuffer();
 }
 
+/**
+ * Writes a 16-bit WAV. The file appears whole or not at all (see writeFileAtomic): a full disk or a signal
+ * mid-write leaves no truncated WAV behind, and an older file of that name stays as it was. Fails with one
+ * line: DISK_FULL when there is no room, BAD_OPTION when the place cannot be written.
+ */
 export async function writeWav(path: string, chunk: PcmChunk): Promise<void> {
-  await writeFile(path, encodeWav(chunk));
+  try {
+    await writeFileAtomic(path, encodeWav(chunk));
+  } catch (e) {
+    throw writeError(path, e);
+  }
+}
+
+function writeError(path: string, e: unknown): EarshotError {
+  if (isDiskFull(e)) {
+    return new EarshotError('DISK_FULL', `cannot write ${path}: the disk is full (nothing was written); free some space or write the audio elsewhere`, { cause: e });
+  }
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : firstLine(e);
+  return new EarshotError('BAD_OPTION', `cannot write ${path}: ${why}; give another file`, { cause: e });
 }

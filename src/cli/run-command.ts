@@ -1,7 +1,10 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import type { AgentOptions } from '../agent/agent-options.js';
 import { createAgent } from '../agent/create-agent.js';
+import type { PcmChunk } from '../audio/pcm.js';
 import { readWavForPipeline, writeWav } from '../audio/wav.js';
 import { WavCollectorSink } from '../audio/wav-collector-sink.js';
 import { EarshotError } from '../errors.js';
@@ -47,6 +50,36 @@ async function runFile(flags: RunFlags): Promise<number> {
   const metricsFile = flags.metricsJson;
   if (metricsFile) await writeFile(metricsFile, '').catch((e: unknown) => Promise.reject(metricsWriteError(metricsFile, e)));
 
+  // A signal ends the run without writing anything: a reply file is either whole (the run finished) or absent.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(signalExitCode(signal));
+    stop.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await answerFile(flags, input, shared, acting, notices, stop.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** 128 + the signal's number, as a shell reports a process that a signal ended (130 for Ctrl-C, 143 for SIGTERM). */
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 15);
+}
+
+async function answerFile(
+  flags: RunFlags,
+  input: PcmChunk,
+  shared: AgentOptions,
+  acting: Partial<AgentOptions>,
+  notices: string[],
+  stopped: AbortSignal,
+): Promise<number> {
+  const metricsFile = flags.metricsJson;
   const sink = new WavCollectorSink();
   if (process.stderr.isTTY) process.stderr.write('loading models…\r');
   const agent = await createAgent({
@@ -91,12 +124,22 @@ async function runFile(flags: RunFlags): Promise<number> {
     exitAfterFatal(async () => undefined);
   });
 
+  const interrupted = async (): Promise<number> => {
+    await agent.close();
+    const signal = stopped.reason as NodeJS.Signals;
+    console.error(`earshot: ${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopped before the end of ${flags.input}; nothing was written`);
+    return signalExitCode(signal);
+  };
+  if (stopped.aborted) return interrupted();
   agent.start();
   const block = 16_000;
   for (let i = 0; i < input.samples.length; i += block) {
     agent.pushAudio(input.samples.subarray(i, i + block), input.sampleRate);
   }
-  await agent.flush();
+  // flush() runs every turn to its end; a signal closes the agent, which cuts the turn in progress.
+  const aborted = new Promise<void>((resolve) => stopped.addEventListener('abort', () => resolve(), { once: true }));
+  await Promise.race([agent.flush(), aborted]);
+  if (stopped.aborted) return interrupted();
   await agent.close();
   const session = agent.metrics();
 

@@ -8,7 +8,7 @@ import { checkOutputDeviceFlag } from '../audio/devices/platform-devices.js';
 import type { SpeakerSink } from '../audio/devices/speaker-sink.js';
 import { WavCollectorSink } from '../audio/wav-collector-sink.js';
 import { writeWav } from '../audio/wav.js';
-import { EarshotError } from '../errors.js';
+import { EarshotError, isEarshotError } from '../errors.js';
 import type { DuplexMode } from '../turn/echo-gate-options.js';
 import { addModelFlags, agentOptionsFromFlags, type ModelFlags } from './model-flags.js';
 import { TerminalView, type ViewMode } from './terminal-view.js';
@@ -101,11 +101,22 @@ async function startLive(flags: StartFlags): Promise<number> {
       // Loaded only here: the speaker package is native, and file output must work without it.
       const { openSpeakerSink } = await import('../audio/devices/speaker-sink.js');
       sink = speaker = await openSpeakerSink({ device: flags.outputDevice, sampleRate: outputRate });
-      speaker.on('error', ({ error }) => view.info(error.message, { event: 'output-error', message: error.message }));
+      // A device failure is said once per outage ('lost'); its 'error' would be the same line again.
+      speaker.on('error', ({ error }) => {
+        if (!isEarshotError(error) || error.code !== 'NO_DEVICE') view.info(error.message, { event: 'output-error', message: error.message });
+      });
+      speaker.on('lost', ({ reason, retryInMs }) => view.outputLost(reason, retryInMs));
+      speaker.on('restored', ({ downMs }) => view.outputRestored(downMs));
     }
 
     mic = new MicInput({ device: flags.inputDevice, sampleRate: inputRate });
     await mic.start();
+    // Said from here on, while the models load too. The words cut off by a lost microphone are dropped, not
+    // answered as if the user had finished.
+    mic.on('lost', ({ reason, retryInMs }) =>
+      void (agent?.inputLost() ?? Promise.resolve(false)).then((dropped) => view.microphoneLost(reason, retryInMs, dropped)),
+    );
+    mic.on('restored', ({ downMs }) => view.microphoneRestored(downMs));
     if (shutdown.signal.aborted) return 0;
 
     view.info('loading models…');

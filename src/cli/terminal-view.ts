@@ -45,8 +45,8 @@ const PARTIAL_CHARS = 48;
 const tail = (text: string, max: number) => (text.length <= max ? text : `…${text.slice(-(max - 1))}`);
 
 /**
- * The live mode's screen. It only listens: to the agent's events, to the microphone's data and losses, and to
- * notices from the command; it never drives anything.
+ * The live mode's screen. It only listens: to the agent's events, to the microphone's data, and to notices from
+ * the command (devices lost and back among them); it never drives anything.
  */
 export class TerminalView {
   private readonly mode: ViewMode;
@@ -61,6 +61,8 @@ export class TerminalView {
   /** The reply line being streamed (its prefix is printed with the first delta). */
   private replyOpen = false;
   private notice = '';
+  /** Devices down now, each with its status-line notice ("microphone lost (...); retrying in 2.0 s"). */
+  private readonly devicesDown = new Map<string, string>();
   /** What the user is saying, shown on the status line until the final transcript. */
   private partial = '';
   private lastStatus = '';
@@ -189,16 +191,48 @@ export class TerminalView {
       this.levelDb = db > this.levelDb ? db : Math.max(db, this.levelDb - 3);
       this.draw(false);
     });
-    mic.on('lost', ({ reason, retryInMs }) => {
-      this.json({ event: 'microphone-lost', reason, retryInMs });
-      this.notice = `microphone lost (${reason}); retrying in ${(retryInMs / 1000).toFixed(1)} s`;
-      this.noticeLine(this.notice);
-    });
-    mic.on('restored', ({ downMs }) => {
-      this.json({ event: 'microphone-restored', downMs });
-      this.notice = '';
-      this.noticeLine(`microphone back after ${(downMs / 1000).toFixed(1)} s`);
-    });
+  }
+
+  /**
+   * The microphone stopped (the command calls this once it knows whether words were cut off). The first loss
+   * of an outage is a line; the retries after it only update the status line.
+   */
+  microphoneLost(reason: string, retryInMs: number, droppedSpeech: boolean): void {
+    const dropped = droppedSpeech ? '; what you were saying was cut off and dropped, say it again once it is back' : '';
+    this.deviceLost('microphone', reason, retryInMs, dropped, { droppedSpeech });
+  }
+
+  microphoneRestored(downMs: number): void {
+    this.deviceRestored('microphone', downMs);
+  }
+
+  /** The output device failed; replies go on without sound until it is back. */
+  outputLost(reason: string, retryInMs: number): void {
+    this.deviceLost('audio output', reason, retryInMs, '; replies go on without sound until it is back');
+  }
+
+  outputRestored(downMs: number): void {
+    this.deviceRestored('audio output', downMs);
+  }
+
+  private deviceLost(device: 'microphone' | 'audio output', reason: string, retryInMs: number, tail: string, extra: Record<string, unknown> = {}): void {
+    const event = device === 'microphone' ? 'microphone-lost' : 'output-lost';
+    this.json({ event, reason, retryInMs, ...extra });
+    const known = this.devicesDown.has(device);
+    this.devicesDown.set(device, `${device} lost (${reason}); retrying in ${(retryInMs / 1000).toFixed(1)} s`);
+    this.notice = [...this.devicesDown.values()].join('; ');
+    if (known) {
+      this.draw(true);
+      return;
+    }
+    this.noticeLine(`${device} lost (${reason})${tail}`);
+  }
+
+  private deviceRestored(device: 'microphone' | 'audio output', downMs: number): void {
+    this.json({ event: device === 'microphone' ? 'microphone-restored' : 'output-restored', downMs });
+    this.devicesDown.delete(device);
+    this.notice = [...this.devicesDown.values()].join('; ');
+    this.noticeLine(`${device} back after ${(downMs / 1000).toFixed(1)} s`);
   }
 
   /** A one-off message from the command (ready, output device failure, goodbye). */

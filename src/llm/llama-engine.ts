@@ -27,6 +27,14 @@ export interface LlamaEngineOptions {
   temperature?: number;
   /** Upper bound on generated tokens when generate() does not pass one. Default: DEFAULT_MAX_TOKENS (400). */
   maxTokens?: number;
+  /**
+   * Map the model file instead of reading it into memory. A mapped file that is overwritten in place while the
+   * model runs (`cp new.gguf model.gguf` truncates it first) kills the process with SIGBUS at its next token,
+   * and a service must outlive someone updating its models; read into memory, the running model keeps its
+   * weights whatever happens to the file (deleted, replaced or rewritten), at the cost of reading it whole
+   * when it loads. The memory used is the same either way. Default: false.
+   */
+  mmap?: boolean;
   /** Receives llama.cpp's warnings and errors. Default: none, so loading and generating print nothing. */
   onLog?: (level: LlamaLogLevelName, message: string) => void;
 }
@@ -55,7 +63,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Llam
   });
   let model: LlamaModel | undefined;
   try {
-    model = await llama.loadModel({ modelPath: options.modelPath });
+    model = await llama.loadModel({ modelPath: options.modelPath, useMmap: options.mmap ?? false });
     const context = await model.createContext({
       contextSize: Math.min(options.contextSize ?? DEFAULT_CONTEXT_SIZE, summary.contextLength),
       threads,

@@ -17,6 +17,8 @@ export const SOCKET_PATH = '/ws';
 
 /** Close code for a connection turned away because every conversation slot is taken (RFC 6455: try again later). */
 export const CLOSE_BUSY = 1013;
+/** How long close() waits for a page to answer its close frame before cutting the connection, ms. */
+const CLOSE_HANDSHAKE_MS = 1000;
 
 export interface VoiceServerEvents {
   listening: { url: string; host: string; port: number };
@@ -101,8 +103,13 @@ export class VoiceServer extends TypedEmitter<VoiceServerEvents> {
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     const closing = [...this.live].map(async ([ws, session]) => {
+      const handshake = new Promise<void>((resolve) => ws.once('close', () => resolve()));
       ws.close(1001, 'server closing');
       await session.close();
+      // The page learns why (1001) only once the close handshake is done; a peer that never answers is cut below.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([handshake, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_HANDSHAKE_MS)))]);
+      clearTimeout(timer);
     });
     await Promise.allSettled(closing);
     for (const ws of this.wss.clients) ws.terminate();

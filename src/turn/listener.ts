@@ -161,6 +161,25 @@ export class Listener {
     });
   }
 
+  /**
+   * The input stream broke (a lost microphone): an open utterance is dropped, because its end was never heard,
+   * and the next audio starts a fresh stream (VAD state, resampler filters and the partial frame belong to the
+   * audio before the gap). Resolves with whether an utterance was open.
+   */
+  breakStream(): Promise<boolean> {
+    // In the frame queue, so no frame is being heard (or resampled) while the state is cleared.
+    return this.frames.run(async () => {
+      const open = this.endpointer.inSpeech;
+      this.endpointer.reset();
+      this.carry = new Float32Array(0);
+      this.vad.reset();
+      const resamplers = [...this.inputResamplers.values()];
+      this.inputResamplers.clear();
+      for (const r of resamplers) (await r).close();
+      return open;
+    });
+  }
+
   async close(): Promise<void> {
     await this.stop();
     for (const r of [...this.inputResamplers.values(), ...this.playedResamplers.values()]) (await r).close();

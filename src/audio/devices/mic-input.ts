@@ -175,7 +175,7 @@ export class MicInput extends TypedEmitter<AudioSourceEvents> implements AudioSo
     this.emit('data', { samples, sampleRate: this.sampleRate, at });
   }
 
-  private armStallTimer(): void {
+  private armStallTimer(timeoutMs = this.options.stallTimeoutMs): void {
     clearTimeout(this.stallTimer);
     // Data still buffered in the pipe can arrive after stop(); it must not re-arm the watchdog.
     if (!this.running) return;
@@ -184,7 +184,7 @@ export class MicInput extends TypedEmitter<AudioSourceEvents> implements AudioSo
       if (!this.running || !attempt) return;
       const quietMs = Math.round(performance.now() - this.lastDataAt);
       void this.kill().then(() => this.onAttemptEnded(attempt, `no audio for ${quietMs} ms`));
-    }, this.options.stallTimeoutMs);
+    }, timeoutMs);
   }
 
   /** The recorder stopped on its own (or never started): report, then retry later. */
@@ -208,8 +208,9 @@ export class MicInput extends TypedEmitter<AudioSourceEvents> implements AudioSo
     this.retryTimer = setTimeout(() => {
       if (!this.running) return;
       this.spawnAttempt();
-      // A recorder that starts but never delivers is caught by the stall timer.
-      this.armStallTimer();
+      // A recorder that starts but never delivers is caught by the stall timer; its first block may take as
+      // long as at start() (an idle sound-server source wakes up slowly).
+      this.armStallTimer(this.options.startTimeoutMs);
     }, retryInMs);
   }
 
@@ -234,6 +235,7 @@ export class MicInput extends TypedEmitter<AudioSourceEvents> implements AudioSo
 
 function lastLine(text: string): string | undefined {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.at(-1);
+  // arecord names its source line ("arecord: pcm_read:2221: read error: ..."): the user needs only the error.
+  return lines.at(-1)?.replace(/^(\w+): (?:\w+:\d+: )+/, '$1: ');
 }
 

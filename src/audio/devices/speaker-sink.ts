@@ -36,6 +36,14 @@ export interface SpeakerSinkOptions {
    * would have to find the new delay. A pause or an abort stops it at once. Default: 3000.
    */
   keepAliveMs?: number;
+  /**
+   * After the device fails, the first attempt to open it again waits this long, ms; each failed attempt doubles
+   * the wait up to `retryMaxMs`. Until then the reply goes on without sound (each attempt costs an open of the
+   * device, and alsa-lib prints its complaint to stderr every time). Default: 500.
+   */
+  retryInitialMs?: number;
+  /** Longest wait between attempts to reopen a failed device, ms. Default: 8000. */
+  retryMaxMs?: number;
 }
 
 export const defaultSpeakerSinkOptions: Readonly<Required<Omit<SpeakerSinkOptions, 'device'>>> = Object.freeze({
@@ -44,11 +52,20 @@ export const defaultSpeakerSinkOptions: Readonly<Required<Omit<SpeakerSinkOption
   blockMs: 10,
   outputLatencyMs: 20,
   keepAliveMs: 3000,
+  retryInitialMs: 500,
+  retryMaxMs: 8000,
 });
 
 export interface SpeakerSinkEvents {
   /** The device failed (e.g. the sound server went away); the sink reopens it on the next block. */
   error: { error: Error };
+  /**
+   * The device failed and was not working before: said once per outage (with the first 'error'). Replies go on
+   * without sound; the device is tried again after `retryInMs`, then less and less often.
+   */
+  lost: { reason: string; retryInMs: number };
+  /** A block reached the device again after a loss. */
+  restored: { downMs: number };
 }
 
 /** The part of the `speaker` package's Writable that the sink uses. */
@@ -102,6 +119,15 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
   private writers = 0;
   private fedUntil = 0;
   private filler: Promise<void> | undefined;
+  private readonly retryInitialMs: number;
+  private readonly retryMaxMs: number;
+  /** performance.now() when the device failed and that was said ('lost'), 0 while it works. */
+  private lostAt = 0;
+  /** performance.now() of a first failure not yet said (being reopened at once), 0 otherwise. */
+  private staleAt = 0;
+  /** While lost: no attempt to reopen the device before this time. */
+  private retryAt = 0;
+  private retryDelay: number;
 
   /** Use openSpeakerSink(): constructing directly skips the probe that keeps a missing device from aborting. */
   constructor(Speaker: SpeakerConstructor, options: SpeakerSinkOptions = {}) {
@@ -115,6 +141,9 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
     this.blockFrames = Math.max(1, Math.round((o.sampleRate * o.blockMs) / 1000));
     this.outputLatencyMs = o.outputLatencyMs;
     this.keepAliveMs = o.keepAliveMs;
+    this.retryInitialMs = o.retryInitialMs;
+    this.retryMaxMs = o.retryMaxMs;
+    this.retryDelay = o.retryInitialMs;
   }
 
   /** Opens the device and writes a block of silence, so the first reply does not pay for opening it. */
@@ -265,8 +294,9 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
 
   /**
    * Writes one block; resolves with where it sits on the listener's clock, undefined if the device failed, or
-   * 'held' when a pause came first: a write queued behind the pause's drop must not reach the device (it would
-   * open a new stream and play on while the sink is meant to be silent).
+   * 'held' when the block was not written and may be tried again: a pause came first (a write queued behind
+   * the pause's drop must not reach the device: it would open a new stream and play on while the sink is meant
+   * to be silent), or a stale stream was dropped to be reopened at once.
    */
   private writeBlock(block: Float32Array): Promise<WrittenBlock | undefined | 'held'> {
     const run = async (): Promise<WrittenBlock | undefined | 'held'> => {
@@ -279,11 +309,16 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
       const error = await new Promise<Error | null | undefined>((resolve) => speaker.write(pcm, resolve));
       if (error) {
         // The same failure also arrives as an 'error' event; whichever comes first reports it.
-        if (this.speaker === speaker) this.fail(error);
-        return undefined;
+        if (this.speaker === speaker) return this.fail(error) ? 'held' : undefined;
+        // The 'error' event got there first: a stale stream being reopened still gets this block.
+        return this.lostAt === 0 && this.staleAt !== 0 ? 'held' : undefined;
       }
       // An idle device starts this block after its own latency; a busy one right after what is queued.
       const now = performance.now();
+      if (this.lostAt !== 0) this.emit('restored', { downMs: Math.round(now - this.lostAt) });
+      this.lostAt = 0;
+      this.staleAt = 0;
+      this.retryDelay = this.retryInitialMs;
       const startsAt = Math.max(this.queueEnd, now + this.outputLatencyMs);
       this.queueEnd = startsAt + (block.length / this.sampleRate) * 1000;
       const placed: WrittenBlock = { startsAt, frames: block.length, timer: undefined };
@@ -302,6 +337,8 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
 
   private open(): SpeakerStream | undefined {
     if (this.speaker) return this.speaker;
+    // A lost device is not reopened for every 10 ms block: the reply goes on silently until the next attempt.
+    if (this.lostAt !== 0 && performance.now() < this.retryAt) return undefined;
     try {
       const speaker = new this.Speaker({ channels: 1, bitDepth: 16, signed: true, sampleRate: this.sampleRate, device: this.device });
       // speaker emits 'error' from close(false), failed writes and failed opens: all are reported, none is
@@ -337,7 +374,12 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
     }
   }
 
-  private fail(error: Error): void {
+  /**
+   * The device failed: drops the stream and says so once per outage. Returns true when the block may be
+   * written again at once: the first failure of a stream that worked may only be a stale connection (the sound
+   * server restarted while it was idle), so it is reopened on the spot before anything is said.
+   */
+  private fail(error: Error): boolean {
     const s = this.speaker;
     this.speaker = undefined;
     this.queueEnd = 0;
@@ -346,8 +388,33 @@ export class SpeakerSink extends TypedEmitter<SpeakerSinkEvents> implements Audi
     } catch {
       // already broken; the next write opens a fresh device
     }
-    this.emit('error', { error: new EarshotError('NO_DEVICE', `audio output failed: ${error.message}`, { cause: error }) });
+    const now = performance.now();
+    if (this.lostAt === 0 && this.staleAt === 0) {
+      this.staleAt = now;
+      this.retryAt = now;
+      return true;
+    }
+    const firstFailure = this.lostAt === 0;
+    if (firstFailure) this.lostAt = this.staleAt || now;
+    const retryInMs = this.retryDelay;
+    this.retryAt = now + retryInMs;
+    this.retryDelay = Math.min(this.retryMaxMs, this.retryDelay * 2);
+    // Once per outage: every failed reopen is the same news.
+    if (firstFailure) {
+      const reason = failureReason(error);
+      this.emit('lost', { reason, retryInMs });
+      this.emit('error', { error: new EarshotError('NO_DEVICE', `audio output failed: ${reason}`, { cause: error }) });
+    }
+    return false;
   }
+}
+
+/** The speaker package's messages, in words ("write() failed: 0" is a device that went away mid-stream). */
+function failureReason(error: Error): string {
+  const m = error.message;
+  if (/^write\(\) failed/.test(m)) return 'the device stopped taking audio';
+  if (/failed to open output device/i.test(m)) return 'the device cannot be opened';
+  return m || 'the device stopped';
 }
 
 /** Frames of `blocks` the listener has heard by time `at`. */

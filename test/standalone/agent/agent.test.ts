@@ -100,6 +100,27 @@ describe('Agent on scripted engines', () => {
     await settle(agent.close());
   });
 
+  it('inputLost() mid-utterance drops the words cut off: no turn for them, the next utterance is answered whole', async () => {
+    const { agent, log, stt } = setup({ transcripts: ['Say it again.'], replies: ['Paris.'], options: { speculation: { enabled: false } } });
+    agent.start();
+    await speak(agent, concatFloat32([silence(300), tone(800)]));
+    expect(agent.state).toBe('user-speaking');
+    // The microphone is lost here: its silence is not the end of a turn, and what it heard so far is half of one.
+    expect(await settle(agent.inputLost())).toBe(true);
+    expect(agent.state).toBe('listening');
+    await speak(agent, silence(1000));
+    expect(log['speech-end']).toEqual([]);
+    expect(stt.heard).toEqual([]);
+    // Back: a whole question, heard from its start.
+    await speak(agent, concatFloat32([silence(300), tone(600), silence(700)]));
+    await settle(agent.flush());
+    expect(log.transcript.map((t) => t.text)).toEqual(['Say it again.']);
+    expect(stt.heard).toHaveLength(1);
+    expect(stt.heard[0].filter((x) => Math.abs(x) > 0.01).length).toBeLessThan(0.7 * 16_000);
+    expect(await settle(agent.inputLost())).toBe(false);
+    await settle(agent.close());
+  });
+
   it('with speculation, the reply is prepared from the utterance at its 200 ms pause and played when the turn ends', async () => {
     const { agent, log, stt, llm, sink } = setup({ transcripts: ['What is the capital of France?'], replies: ['Paris.'] });
     agent.start();
