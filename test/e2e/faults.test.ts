@@ -140,7 +140,8 @@ describe('writing --output', () => {
     // Six questions to a model that never stops by itself: the run is still answering when the signal comes.
     const input = questionWav(work, 6);
     const out = join(work, 'run-sigterm.wav');
-    const cli = startCli(['run', '-i', input, '-o', out, ...modelFlags({ ...testModels, llm: testModels.llmEndless })]);
+    // --log-content: the test follows the conversation on stdout, which is a pipe here.
+    const cli = startCli(['run', '--log-content', '-i', input, '-o', out, ...modelFlags({ ...testModels, llm: testModels.llmEndless })]);
     await until(() => cli.stdout().includes('[turn 2] you:'), 30_000, () => `the second transcript (stderr: ${cli.stderr()})`);
     const sentAt = performance.now();
     cli.child.kill('SIGTERM');
@@ -213,7 +214,8 @@ describe.skipIf(unavailable !== undefined)('faults in a live conversation (earsh
     execFileSync('pactl', ['load-module', 'module-null-sink', `sink_name=${sink}`, 'rate=48000'], { env: { ...process.env, ...server.env } });
 
   function startLive(args: string[]): RunningCli {
-    return startCli(['start', '--input-device', 'faults_mic', ...args], { env: alsaEnv() });
+    // --log-content: the test follows the conversation on stdout, which is a pipe here.
+    return startCli(['start', '--log-content', '--input-device', 'faults_mic', ...args], { env: alsaEnv() });
   }
   const ready = (cli: RunningCli) => until(() => cli.stderr().includes('earshot: listening on'), 30_000, () => `the CLI to be ready (stderr: ${cli.stderr()})`);
   const transcripts = (cli: RunningCli) => cli.stdout().split('\n').filter((l) => l.startsWith('you: '));
@@ -391,7 +393,7 @@ describe.skipIf(unavailable !== undefined)('faults in a live conversation (earsh
 
   it.skipIf(!canMountTmpfs)('a full disk when earshot start writes --output at Ctrl-C: one line, exit 1, no partial file', async () => {
     const disk = mkdtempSync(join(tmpdir(), 'earshot-faults-disk-'));
-    const run = startOnSmallDisk(disk, 64 * 1024, ['start', '--input-device', 'faults_mic', '-o', join(disk, 'out.wav'), ...modelFlags(testModels)], alsaEnv());
+    const run = startOnSmallDisk(disk, 64 * 1024, ['start', '--log-content', '--input-device', 'faults_mic', '-o', join(disk, 'out.wav'), ...modelFlags(testModels)], alsaEnv());
     try {
       await until(() => run.stderr().includes('earshot: listening on'), 30_000, () => `the CLI to be ready (stderr: ${run.stderr()})`);
       await playInto(micServer, 'earA', float32ToInt16(question), 16_000);
