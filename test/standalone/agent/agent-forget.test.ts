@@ -1,37 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Agent } from '../../../src/agent/agent.js';
-import type { AgentOptions } from '../../../src/agent/agent-options.js';
-import type { AgentEvents } from '../../../src/agent/events.js';
 import { concatFloat32 } from '../../../src/audio/pcm.js';
 import { isAbortError } from '../../../src/errors.js';
-import { FRAME_MS, FRAME_SAMPLES, RecordingSink, ScriptedLlm, ScriptedStt, ScriptedVad, ToneTts, silence, tone } from '../../support/fake-engines.js';
+import { silence, tone } from '../../support/fake-engines.js';
 import { advanceUntil, settle } from '../../support/fake-time.js';
+import { scriptedAgent, speak, COUNT, type AgentScript } from '../../support/scripted-agent.js';
 
-const COUNT = 'One two three four. Five six seven eight. Nine ten eleven twelve.';
+const EVENTS = ['state', 'speech-start', 'speech-end', 'transcript', 'audio', 'turn-end', 'metrics', 'forgotten', 'error'] as const;
 
-type Logged = { [K in keyof AgentEvents]: (AgentEvents[K] & { t: number })[] };
-
-function setup(script: { transcripts?: string[]; replies?: string[]; tokenMs?: number; options?: AgentOptions } = {}) {
-  const engines = {
-    vad: new ScriptedVad(),
-    stt: new ScriptedStt(script.transcripts ?? []),
-    llm: new ScriptedLlm(script.replies ?? [COUNT], { tokenMs: script.tokenMs }),
-    tts: new ToneTts({ msPerWord: 100 }),
-  };
-  const sink = new RecordingSink(20);
-  const agent = new Agent(engines, { sink, interruption: { duplex: 'full' }, ...script.options });
-  const names = ['state', 'speech-start', 'speech-end', 'transcript', 'audio', 'turn-end', 'metrics', 'forgotten', 'error'] as const;
-  const log = Object.fromEntries(names.map((n) => [n, []])) as unknown as Logged;
-  for (const n of names) agent.on(n, (e: object) => (log[n] as object[]).push({ ...e, t: performance.now() }));
-  return { agent, sink, log, ...engines };
-}
-
-/** A microphone in fake time: one 32 ms block pushed every 32 ms. */
-async function speak(agent: Agent, audio: Float32Array): Promise<void> {
-  for (let i = 0; i < audio.length; i += FRAME_SAMPLES) {
-    agent.pushAudio(audio.subarray(i, i + FRAME_SAMPLES), 16_000);
-    await vi.advanceTimersByTimeAsync(FRAME_MS);
-  }
+function setup(script: AgentScript = {}) {
+  return scriptedAgent(script, EVENTS);
 }
 
 describe('Agent.forget()', () => {

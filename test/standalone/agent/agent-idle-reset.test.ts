@@ -1,35 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from '../../../src/agent/agent.js';
-import type { AgentOptions } from '../../../src/agent/agent-options.js';
-import type { AgentEvents } from '../../../src/agent/events.js';
 import { concatFloat32 } from '../../../src/audio/pcm.js';
 import { EarshotError } from '../../../src/errors.js';
-import { FRAME_MS, FRAME_SAMPLES, RecordingSink, ScriptedLlm, ScriptedStt, ScriptedVad, ToneTts, silence, tone } from '../../support/fake-engines.js';
+import { silence, tone } from '../../support/fake-engines.js';
 import { settle } from '../../support/fake-time.js';
+import { scriptedAgent, speak, type AgentScript } from '../../support/scripted-agent.js';
 
-type Logged = { [K in keyof AgentEvents]: (AgentEvents[K] & { t: number })[] };
+const EVENTS = ['speech-start', 'transcript', 'no-speech', 'audio', 'metrics', 'forgotten', 'greeting', 'error'] as const;
 
-function setup(script: { transcripts: string[]; replies: string[]; options?: AgentOptions }) {
-  const engines = {
-    vad: new ScriptedVad(),
-    stt: new ScriptedStt(script.transcripts),
-    llm: new ScriptedLlm(script.replies),
-    tts: new ToneTts({ msPerWord: 100 }),
-  };
-  const sink = new RecordingSink(20);
-  const agent = new Agent(engines, { sink, interruption: { duplex: 'full' }, ...script.options });
-  const names = ['speech-start', 'transcript', 'no-speech', 'audio', 'metrics', 'forgotten', 'greeting', 'error'] as const;
-  const log = Object.fromEntries(names.map((n) => [n, []])) as unknown as Logged;
-  for (const n of names) agent.on(n, (e: object) => (log[n] as object[]).push({ ...e, t: performance.now() }));
-  return { agent, sink, log, ...engines };
-}
-
-/** A microphone in fake time: one 32 ms block pushed every 32 ms. */
-async function speak(agent: Agent, audio: Float32Array): Promise<void> {
-  for (let i = 0; i < audio.length; i += FRAME_SAMPLES) {
-    agent.pushAudio(audio.subarray(i, i + FRAME_SAMPLES), 16_000);
-    await vi.advanceTimersByTimeAsync(FRAME_MS);
-  }
+function setup(script: AgentScript) {
+  return scriptedAgent(script, EVENTS);
 }
 
 /** One utterance (speech, then the silence that ends it), answered to the end. */
