@@ -12,6 +12,7 @@ import { playInto, pulseUnavailable, recordMonitor, soundTimes, startPulseServer
 import { startCli, type CliResult, type RunningCli } from '../support/run-cli.js';
 import { fliteSpeech } from '../support/speech-fixtures.js';
 import { SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
+import { children } from '../support/child-processes.js';
 
 /**
  * Faults a kiosk meets, each with the CLI run as a user runs it: devices that go away and come back, a sound
@@ -34,17 +35,6 @@ async function until<T>(check: () => T | undefined | false, timeoutMs: number, w
 /** What earshot itself said on stderr (its own lines start with "earshot: "). */
 const earshotLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('earshot: '));
 
-function children(pid: number): { pid: number; command: string }[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/))
-      .filter(([p, c]) => p && c)
-      .map(([p, c]) => ({ pid: Number(p), command: c }));
-  } catch {
-    return [];
-  }
-}
 
 const modelFlags = (m: { stt: string; llm: string; voice: string }) => [
   '--stt-model', m.stt, '--llm-model', m.llm, '--voice', m.voice, '--espeak-data', testModels.espeakData, '--gpu', 'off',

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import {
 } from '../support/pulse-server.js';
 import { fliteSpeech } from '../support/speech-fixtures.js';
 import { SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
+import { children } from '../support/child-processes.js';
 
 const unavailable = pulseUnavailable();
 if (unavailable) console.log(`live loopback skipped: ${unavailable}`);
@@ -31,18 +31,6 @@ const ENDPOINT_SILENCE_MS = 500;
 const models = (llm: string) => ({ stt: testModels.stt, llm, voice: testModels.voice, espeakData: testModels.espeakData });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The child processes of `pid` (ps exits 1 when there are none). */
-function children(pid: number): { pid: number; command: string }[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/))
-      .filter(([p, c]) => p && c)
-      .map(([p, c]) => ({ pid: Number(p), command: c }));
-  } catch {
-    return [];
-  }
-}
 
 const childCommands = (pid: number) => children(pid).map((c) => c.command);
 
