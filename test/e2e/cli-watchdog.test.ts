@@ -42,7 +42,8 @@ describe('earshot run when the LLM never gives its first token in time', () => {
 
   it('apologises twice, then exits 1 with one line after the third failure in a row', async () => {
     // A 1 ms first-token deadline: the real llama.cpp, evaluating the prompt, always takes longer.
-    const r = await runCli(['run', '--input', three.path, ...modelFlags, '--turn', 'silence', '--no-speculation'], {
+    // --log-content: the apologies are read from stdout, a pipe, where words appear only when asked.
+    const r = await runCli(['run', '--log-content', '--input', three.path, ...modelFlags, '--turn', 'silence', '--no-speculation'], {
       env: { EARSHOT_LLM_FIRST_TOKEN_TIMEOUT_MS: '1' },
       timeoutMs: 120_000,
     });
