@@ -1,0 +1,187 @@
+import type { Agent } from '../../src/agent/agent.js';
+import { createAgent } from '../../src/agent/create-agent.js';
+import { loadSileroVad } from '../../src/vad/silero-vad.js';
+import { trimmedSpeech } from '../../test/support/speech-fixtures.js';
+import { testModels } from '../../test/support/test-models.js';
+import { FrameCountingVad, FrameGatedFeed } from './frame-gated-feed.js';
+import { readMemory } from './memory-probe.js';
+import { SoakSink } from './soak-sink.js';
+import { judgeSoak, type SoakBound, type SoakSample, type SoakVerdict } from './soak-verdict.js';
+
+export interface SoakOptions {
+  /** How long to run, minutes. */
+  minutes: number;
+  /** Turns between two readings. Default: 100. */
+  sampleEvery?: number;
+  /** Rounds of the script between two idle resets (forget()). Default: 5. */
+  resetEveryRounds?: number;
+  /** CPU threads per engine. Default: 1 (the soak measures memory, not speed). */
+  threads?: number;
+  bound?: Partial<SoakBound>;
+  /** Receives one line per reading and the verdict. Default: none. */
+  log?: (line: string) => void;
+}
+
+/** What happened in the soak, counted from the agent's own events. */
+export interface SoakCounts {
+  turns: number;
+  spokenTurns: number;
+  typedTurns: number;
+  /** Replies cut by speech over them ('barge-in' cut). */
+  bargeIns: number;
+  /** Turns whose reply was prepared during the pause (metrics `speculated`). */
+  speculations: number;
+  /** Conversations forgotten (forget()). */
+  resets: number;
+  errors: number;
+}
+
+export interface SoakReport {
+  options: { minutes: number; sampleEvery: number; resetEveryRounds: number; threads: number; node: string };
+  counts: SoakCounts;
+  /** The first agent errors, one line each (all are counted in `counts.errors`). */
+  errors: string[];
+  samples: SoakSample[];
+  verdict: SoakVerdict;
+  /** Why idle resets were not run, when they were not. */
+  notes: string[];
+}
+
+type Forgetful = Agent & { forget?: () => Promise<void> };
+
+/**
+ * Drives one scripted conversation through a real agent (Silero, whisper.cpp, llama.cpp and Piper on the
+ * project's generated models) for `minutes`, as fast as the engines go, and reads memory and open descriptors
+ * every `sampleEvery` turns. A round of the script is: a question spoken in one go (its pause starts a
+ * speculative turn that is promoted), a typed question, a question spoken with a pause in the middle (the
+ * speculation is dropped when speech comes back), and a typed question whose reply plays in real time and is
+ * cut by speech over it (a barge-in; the interrupting words are the next turn). Every `resetEveryRounds` rounds
+ * the conversation is forgotten, as the idle reset does in a kiosk.
+ */
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const sampleEvery = options.sampleEvery ?? 100;
+  const resetEveryRounds = options.resetEveryRounds ?? 5;
+  const threads = options.threads ?? 1;
+  const log = options.log ?? (() => undefined);
+  const [question, first, rest, interruption] = await Promise.all([
+    trimmedSpeech('What is the capital of France?'),
+    trimmedSpeech('What is the capital'),
+    trimmedSpeech('of France?'),
+    trimmedSpeech('Stop, wait. Tell me about Berlin instead.'),
+  ]);
+  const vad = new FrameCountingVad(await loadSileroVad({ threads: 1 }));
+  const sink = new SoakSink();
+  const agent: Forgetful = await createAgent({
+    models: { stt: testModels.stt, llm: testModels.llm, voice: testModels.voice, espeakData: testModels.espeakData },
+    engines: { vad },
+    threads,
+    gpu: 'off',
+    sink,
+    interruption: { duplex: 'full' },
+  });
+  const feed = new FrameGatedFeed(agent, vad);
+  const counts: SoakCounts = { turns: 0, spokenTurns: 0, typedTurns: 0, bargeIns: 0, speculations: 0, resets: 0, errors: 0 };
+  const errors: string[] = [];
+  const notes: string[] = [];
+  agent.on('metrics', (m) => {
+    counts.turns++;
+    if (m.speculated) counts.speculations++;
+  });
+  agent.on('barge-in', (e) => {
+    if (e.action !== 'cut') return;
+    counts.bargeIns++;
+    // The cut reply is gone; the interrupting words' own reply need not play in real time.
+    sink.paced = false;
+  });
+  agent.on('error', ({ error }) => {
+    counts.errors++;
+    if (errors.length < 20) errors.push(error.message.split('\n')[0]);
+  });
+
+  const samples: SoakSample[] = [];
+  const t0 = performance.now();
+  const sample = () => {
+    const s: SoakSample = { turns: counts.turns, elapsedS: Math.round((performance.now() - t0) / 100) / 10, ...readMemory() };
+    samples.push(s);
+    log(sampleLine(s, counts));
+  };
+  const deadline = t0 + options.minutes * 60_000;
+  let nextSampleAt = sampleEvery;
+  const step = async (run: () => Promise<void>) => {
+    await run();
+    if (counts.turns >= nextSampleAt) {
+      sample();
+      nextSampleAt = (Math.floor(counts.turns / sampleEvery) + 1) * sampleEvery;
+    }
+  };
+  const endSilence = 700;
+
+  agent.start();
+  try {
+    sample();
+    for (let round = 1; performance.now() < deadline; round++) {
+      await step(async () => {
+        counts.spokenTurns++;
+        await feed.say(question, endSilence);
+        await agent.flush();
+      });
+      await step(async () => {
+        counts.typedTurns++;
+        await agent.sendText('Tell me about Paris.');
+      });
+      await step(async () => {
+        counts.spokenTurns++;
+        await feed.say(first, 350);
+        await feed.say(rest, endSilence);
+        await agent.flush();
+      });
+      await step(async () => {
+        counts.typedTurns++;
+        sink.paced = true;
+        const reply = agent.sendText('What else is there to see?');
+        await new Promise<void>((resolve) => agent.once('audio', () => resolve()));
+        // Every other time some of the reply is heard before the cut; otherwise it is cut before its first word,
+        // and the unanswered question joins the interrupting words.
+        if (round % 2 === 0) await sleep(400);
+        counts.spokenTurns++;
+        await feed.say(interruption, endSilence);
+        await reply;
+        await agent.flush();
+        sink.paced = false;
+      });
+      if (round % resetEveryRounds === 0) {
+        if (typeof agent.forget === 'function') {
+          await agent.forget();
+          counts.resets++;
+        } else if (notes.length === 0) {
+          notes.push('this agent has no forget(): no idle resets were run');
+        }
+      }
+    }
+  } finally {
+    await agent.close();
+    await vad.dispose();
+  }
+  const verdict = judgeSoak(samples, options.bound);
+  return {
+    options: { minutes: options.minutes, sampleEvery, resetEveryRounds, threads, node: process.version },
+    counts,
+    errors,
+    samples,
+    verdict,
+    notes,
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function sampleLine(s: SoakSample, c: SoakCounts): string {
+  const mb = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(1));
+  return (
+    `turn ${String(s.turns).padStart(6)}  ${String(Math.round(s.elapsedS)).padStart(5)} s  rss ${mb(s.rssMb)} MB  heap ${mb(s.heapUsedMb)}  ` +
+    `external ${mb(s.externalMb)}  arrayBuffers ${mb(s.arrayBuffersMb)}  rssAnon ${mb(s.rssAnonMb)}  rssFile ${mb(s.rssFileMb)}  ` +
+    `fds ${s.fds ?? '-'}  barge-ins ${c.bargeIns}  speculations ${c.speculations}  resets ${c.resets}  errors ${c.errors}`
+  );
+}

@@ -1,0 +1,37 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SoakReport } from '../../bench/soak/soak-run.js';
+
+const run = promisify(execFile);
+const MINUTES = 2;
+
+/**
+ * `npm run soak` for two minutes, as CI runs it: the scripted conversation through the real engines, and the
+ * memory bound judged on what it measured (the verdict's own tests show it fails a leaking series).
+ */
+describe('soak, two minutes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-soak-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('RSS grows less than 5 MB per 1000 turns after warm-up and descriptors do not grow', async () => {
+    const json = join(dir, 'soak.json');
+    const args = ['--expose-gc', '--import', 'tsx', 'bench/soak.ts', '--minutes', String(MINUTES), '--every', '25', '--json', json];
+    const exit = await run(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }).then(
+      (r) => ({ code: 0, stdout: r.stdout }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: `${e.stdout}\n${e.stderr}` }),
+    );
+    console.log(exit.stdout.split('\n').slice(-6).join('\n'));
+    const report = JSON.parse(readFileSync(json, 'utf8')) as SoakReport;
+    // The script really ran what it claims: every kind of turn, several times over.
+    expect(report.errors).toEqual([]);
+    expect(report.counts.turns).toBeGreaterThan(100);
+    expect(report.counts.bargeIns).toBeGreaterThan(10);
+    expect(report.counts.speculations).toBeGreaterThan(10);
+    expect(report.verdict.failures).toEqual([]);
+    expect(exit.code).toBe(0);
+  }, (MINUTES + 3) * 60_000);
+});
