@@ -9,7 +9,7 @@ export { RealtimeSink, type RealtimeSinkOptions } from './audio/realtime-sink.js
 export { openSpeakerSink, type SpeakerSink } from './audio/devices/speaker-sink.js';
 export { MicInput } from './audio/devices/mic-input.js';
 export { listAudioDevices } from './audio/devices/device-list.js';
-export type { AgentEvents, AgentState, TurnResult } from './agent/events.js';
+export type { AgentEvents, AgentState, ForgetReason, TurnResult } from './agent/events.js';
 export type { TurnMetrics, TurnStageTimes, TurnCompute } from './agent/turn-metrics.js';
 export type { TranscriptFilterOptions } from './turn/transcript-filter.js';
 export { defaultTranscriptFilterOptions } from './turn/transcript-filter.js';

@@ -16,8 +16,10 @@ import type { Tool } from '../tools/tool.js';
 import { defaultToolCallOptions, type ToolCallOptions } from '../tools/tool-call-options.js';
 import { ToolRegistry } from '../tools/tool-registry.js';
 import { withDefaults } from '../util/with-defaults.js';
+import { EarshotError } from '../errors.js';
 import { defaultTurnEndOptions, type TurnEndOptions } from '../turn/turn-end-options.js';
 import type { TurnEndModel } from '../turn/turn-end-model.js';
+import { defaultIdleResetOptions, type IdleResetOptions } from './idle-reset-options.js';
 import { defaultSpeculationOptions, type SpeculationOptions } from './speculation-options.js';
 import { planThreads, type ThreadPlan } from './thread-plan.js';
 
@@ -94,6 +96,8 @@ export interface AgentOptions {
   toolCalls?: Partial<ToolCallOptions>;
   /** A filler (phrase or earcon) for a late reply or a running tool. Default: off (see LatencyMaskOptions). */
   latencyMask?: Partial<LatencyMaskOptions>;
+  /** Forget the conversation after a silence, and greet the next visitor. Default: off, no greeting (see IdleResetOptions). */
+  idleReset?: Partial<IdleResetOptions>;
 }
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -119,6 +123,7 @@ export const defaultAgentOptions = Object.freeze({
   maxReplyTokens: DEFAULT_MAX_TOKENS,
   toolCalls: defaultToolCallOptions,
   latencyMask: defaultLatencyMaskOptions,
+  idleReset: defaultIdleResetOptions,
 });
 
 /** The options an agent runs with: every default filled in, threads planned for this machine. */
@@ -143,6 +148,7 @@ export interface ResolvedAgentOptions {
   tools: ToolRegistry;
   toolCalls: ToolCallOptions;
   latencyMask: LatencyMaskOptions;
+  idleReset: IdleResetOptions;
 }
 
 /** Fills in every default once, so the rest of the agent reads one resolved value instead of `?? default`. */
@@ -169,5 +175,14 @@ export function resolveAgentOptions(options: AgentOptions = {}, cores: number = 
     tools: new ToolRegistry(options.tools),
     toolCalls: withDefaults(d.toolCalls, options.toolCalls),
     latencyMask: withDefaults(d.latencyMask, options.latencyMask),
+    idleReset: idleResetOf(options.idleReset),
   };
+}
+
+function idleResetOf(options: Partial<IdleResetOptions> | undefined): IdleResetOptions {
+  const o = withDefaults(defaultAgentOptions.idleReset, options);
+  if (!Number.isFinite(o.afterMs) || o.afterMs < 0) {
+    throw new EarshotError('BAD_OPTION', `idleReset.afterMs must be 0 (off) or a number of ms above 0, not ${o.afterMs}`);
+  }
+  return o;
 }

@@ -17,9 +17,10 @@ import { resolveAgentOptions, type AgentEngines, type AgentOptions, type Resolve
 import { ConversationHistory } from './conversation-history.js';
 import { cpuMsBetween, EngineCpuMeter, meterEngines } from './engine-cpu-meter.js';
 import { SessionMetricsRecorder, type SessionMetrics } from './session-metrics.js';
-import type { AgentEvents, AgentState, TurnResult } from './events.js';
+import type { AgentEvents, AgentState, ForgetReason, TurnResult } from './events.js';
 import { Speculation } from './speculation.js';
 import { Turn } from './turn.js';
+import { TurnClock } from './turn-metrics.js';
 
 /** The engines an agent runs on; the turn-end model is optional (without it the silence rule decides). */
 export type AgentEngineSet = Required<Omit<AgentEngines, 'turn'>> & Pick<AgentEngines, 'turn'>;
@@ -58,6 +59,15 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private decisions = new Set<Promise<void>>();
   /** The reply being prepared during the user's pause, if any (see Speculation). */
   private speculation: Speculation | undefined;
+  /** Counts forget() calls: a turn begun in an earlier conversation writes nothing into this one. */
+  private conversationNumber = 0;
+  /** The last turn number of a forgotten conversation. */
+  private forgottenThroughTurn = 0;
+  /** Something was heard or asked since the last forget: there is a conversation for the idle reset to forget. */
+  private heardSinceForget = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** The next visitor's first spoken turn is greeted first (idleReset.greeting). */
+  private greetingDue: boolean;
 
   /** @param ownedEngines the engines this agent loaded and so frees on close() */
   constructor(engines: AgentEngineSet, options: AgentOptions, ownedEngines: readonly (keyof AgentEngines)[] = []) {
@@ -69,7 +79,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.engines = meterEngines(engines, this.cpu);
     this.ownedEngines = ownedEngines;
     this.fillers = new FillerBank(o.latencyMask.phrases, this.engines.tts);
-    this.on('metrics', (m) => this.session.addTurn(m));
+    // A turn cut by forget() still reports its numbers; its words are not kept.
+    this.on('metrics', (m) => this.session.addTurn(m.turn <= this.forgottenThroughTurn ? { ...m, transcript: '', reply: '' } : m));
     this.on('barge-in', (e) => this.session.addBargeIn(e.action));
     this.listener = new Listener(
       this.engines.vad,
@@ -94,6 +105,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
       (error) => this.emit('error', { error }),
     );
     this.conversation = new ConversationHistory(o.maxHistoryMessages);
+    this.greetingDue = o.idleReset.greeting !== '';
     this.bargeIn = new BargeIn(
       o.interruption,
       {
@@ -169,6 +181,16 @@ export class Agent extends TypedEmitter<AgentEvents> {
     return this.session.snapshot(this.cpu.totalsMs());
   }
 
+  /**
+   * Forgets the conversation, for the next person: the history, a question still waiting for its answer, the
+   * speculation, queued turns (their callers get an abort error), the reply in progress (cut), the utterance
+   * being heard and the turn records' text; then the LLM's own context (LlmEngine.forget). Listening goes on.
+   * Resolves once the model holds none of it; emits 'forgotten'.
+   */
+  forget(): Promise<void> {
+    return this.forgetConversation('call');
+  }
+
   /** Cuts the reply in progress now: generation, synthesis and playback all stop. */
   interrupt(): void {
     this.current?.abort();
@@ -217,12 +239,61 @@ export class Agent extends TypedEmitter<AgentEvents> {
     if (this.closed) return;
     await this.stop();
     this.closed = true;
+    this.disarmIdleReset();
     this.loopWake?.();
     await this.listener.close();
     await Promise.allSettled(this.ownedEngines.map((k) => this.engines[k]?.dispose()));
   }
 
+  private async forgetConversation(reason: ForgetReason): Promise<void> {
+    // Everything the agent holds goes at once, before anything awaits: a turn still running sees the new
+    // conversation number and writes nothing back.
+    this.conversationNumber++;
+    this.heardSinceForget = false;
+    this.disarmIdleReset();
+    this.greetingDue = this.options.idleReset.greeting !== '';
+    this.conversation.clear();
+    this.unansweredQuestion = undefined;
+    this.dropSpeculation();
+    this.partials.end();
+    this.listening.abort();
+    this.listening = new AbortController();
+    for (const t of this.queue.splice(0)) t.fail(abortError());
+    this.current?.abort();
+    this.session.forgetContent();
+    this.forgottenThroughTurn = this.turnCounter;
+    await this.listener.forget();
+    // Queued behind the cut reply's generation, which stops at its next token.
+    await this.engines.llm.forget?.();
+    this.refreshState();
+    this.emit('forgotten', { reason });
+  }
+
+  /**
+   * The idle reset's clock runs while the agent waits with nothing to do (nobody speaking, nothing being
+   * answered) and there is a conversation to forget; anything else stops it, and the next wait starts it anew.
+   */
+  private armIdleReset(): void {
+    const afterMs = this.options.idleReset.afterMs;
+    const waiting = this.currentState === 'listening' || this.currentState === 'idle';
+    if (!waiting || afterMs <= 0 || !this.heardSinceForget || this.closed) return this.disarmIdleReset();
+    if (this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      this.forgetConversation('idle').catch((error: Error) => this.emit('error', { error }));
+    }, afterMs);
+    // A host that is done with the agent need not wait for it.
+    this.idleTimer.unref?.();
+  }
+
+  private disarmIdleReset(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
   private onSpeechStart(startSample: number): void {
+    this.heardSinceForget = true;
+    this.disarmIdleReset();
     this.emit('speech-start', { atMs: ms(startSample) });
     if (this.options.interruption.enabled && this.current) this.bargeIn.onSpeechStart(ms(startSample));
   }
@@ -290,6 +361,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
    */
   private async decideInterruption(u: Utterance): Promise<void> {
     const signal = this.listening.signal;
+    const conversation = this.conversationNumber;
     let text = '';
     let whisperText = '';
     let sttMs = 0;
@@ -302,6 +374,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
       if (signal.aborted && isAbortError(e)) return;
       this.emit('error', { error: e as Error });
     }
+    if (conversation !== this.conversationNumber) return;
     const transcribedAt = performance.now();
     const said = classifyInterjection(text, this.options.interruption);
     if (!this.bargeIn.onTranscript(said)) {
@@ -339,12 +412,15 @@ export class Agent extends TypedEmitter<AgentEvents> {
       turn.fail(new EarshotError('BAD_OPTION', 'this agent was closed; create a new one'));
       return;
     }
+    this.heardSinceForget = true;
+    this.disarmIdleReset();
     this.queue.push(turn);
     this.loopWake?.();
   }
 
   /** An interruption is answered before anything queued earlier. */
   private enqueueFront(turn: Turn): void {
+    this.disarmIdleReset();
     this.queue.unshift(turn);
     this.loopWake?.();
   }
@@ -369,7 +445,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
         next.finish(await this.runTurn(next));
       } catch (e) {
         next.fail(e);
-        this.emit('error', { error: e as Error, turn: this.turnCounter });
+        // A turn cut (by stop() or forget()) while it transcribed ends in an abort: that is no error.
+        if (!(next.signal.aborted && isAbortError(e))) this.emit('error', { error: e as Error, turn: this.turnCounter });
       } finally {
         await this.mask?.close();
         this.mask = undefined;
@@ -383,13 +460,17 @@ export class Agent extends TypedEmitter<AgentEvents> {
 
   private async runTurn(turn: Turn): Promise<TurnResult | undefined> {
     const { input, signal } = turn;
+    const conversation = this.conversationNumber;
     turn.begin();
     const clock = turn.clock;
     const cpuAtStart = this.cpu.totalsMs();
     let numbered: number | undefined;
     const prepared = await turn.prepared;
+    // A new visitor's first words are greeted before they are answered; the greeting covers the wait itself.
+    const greetable = this.greetingDue && turn.spoken !== undefined;
     // A reply prepared in the pause plays at once: nothing to mask.
-    const mask = input.kind === 'say' || prepared ? undefined : (this.mask = this.latencyMask(turn, () => numbered ?? this.turnCounter + 1));
+    const unmasked = input.kind === 'say' || prepared || greetable;
+    const mask = unmasked ? undefined : (this.mask = this.latencyMask(turn, () => numbered ?? this.turnCounter + 1));
     this.setState('thinking');
     let transcript = '';
     if (prepared) {
@@ -415,6 +496,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
       transcript = `${this.takeUnanswered()} ${transcript}`.trim();
     }
 
+    // Forgotten while it was being transcribed: the turn belonged to the conversation that went.
+    if (conversation !== this.conversationNumber) return undefined;
     const id = ++this.turnCounter;
     numbered = id;
     if (input.kind !== 'say') {
@@ -431,7 +514,12 @@ export class Agent extends TypedEmitter<AgentEvents> {
         this.setState('speaking');
       },
     };
-    prepared?.release(callbacks);
+    // The reply is written while the greeting plays; its first audio waits for the greeting's end.
+    const greeting = greetable ? this.greet(turn, id) : undefined;
+    if (prepared) {
+      await greeting;
+      prepared.release(callbacks);
+    }
     const tools = input.kind !== 'say' && !prepared && o.tools.size > 0 ? this.toolCalls(turn, id, mask) : undefined;
     const result = prepared ? await prepared.reply : await streamReply({
       llm: input.kind === 'say' ? undefined : this.engines.llm,
@@ -443,12 +531,14 @@ export class Agent extends TypedEmitter<AgentEvents> {
       chunking: o.chunking,
       maxTokens: o.maxReplyTokens,
       functions: tools && ((speak) => tools.functions(speak)),
-      beforeFirstAudio: mask && (() => mask.replyReady()),
+      beforeFirstAudio: mask ? () => mask.replyReady() : greeting && (() => greeting),
       signal,
       clock,
       callbacks,
     });
-    if (result.interrupted && result.spoken.length === 0 && this.bargeIn.wasCut && input.kind !== 'say') {
+    if (conversation !== this.conversationNumber) {
+      // Forgotten while it replied: nothing of it enters the new conversation.
+    } else if (result.interrupted && result.spoken.length === 0 && this.bargeIn.wasCut && input.kind !== 'say') {
       // Cut before a word was heard: the user was not done. Their question waits for what they say next.
       this.unansweredQuestion = this.conversation.takeLastUser();
     } else {
@@ -467,12 +557,45 @@ export class Agent extends TypedEmitter<AgentEvents> {
       ms: stageMs,
       compute,
       ...(prepared ? { speculated: true } : {}),
+      ...(greeting ? { greeted: true } : {}),
       ...(spoken ? { speech: { startMs: ms(spoken.startSample), endMs: ms(spoken.endSample) } } : {}),
       ...(maskRecord ? { mask: maskRecord } : {}),
       ...(tools && tools.records.length > 0 ? { tools: tools.records } : {}),
       cpuMs: cpuMsBetween(cpuAtStart, this.cpu.totalsMs()),
     });
     return turnResult;
+  }
+
+  /** Speaks the greeting to a new visitor as part of `turn` (so speech over it cuts the turn); resolves once played or cut. */
+  private greet(turn: Turn, id: number): Promise<void> {
+    this.greetingDue = false;
+    const text = this.options.idleReset.greeting;
+    this.emit('greeting', { turn: id, text });
+    return streamReply({
+      llm: undefined,
+      tts: this.engines.tts,
+      sink: this.options.sink,
+      systemPrompt: '',
+      history: [],
+      fixedText: text,
+      chunking: this.options.chunking,
+      signal: turn.signal,
+      // Its own clock: the turn's stage times are the reply's.
+      clock: new TurnClock(0, performance.now()),
+      callbacks: {
+        onDelta: () => undefined,
+        onSentence: () => undefined,
+        onAudio: (chunk, said) => this.emit('audio', { turn: id, chunk, text: said }),
+        onSpeaking: () => {
+          turn.audible = true;
+          this.setState('speaking');
+        },
+      },
+    }).then(
+      () => undefined,
+      // A greeting that cannot be voiced is skipped: the answer matters more.
+      (error: Error) => this.emit('error', { error, turn: id }),
+    );
   }
 
   /** The turn's filler: armed for `maskAfterMs` after the end of the user's turn; its audio counts as audible. */
@@ -521,6 +644,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     if (state === this.currentState) return;
     const previous = this.currentState;
     this.currentState = state;
+    this.armIdleReset();
     this.emit('state', { state, previous });
   }
 }

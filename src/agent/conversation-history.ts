@@ -23,6 +23,11 @@ export class ConversationHistory {
     return last.text;
   }
 
+  /** Forgets every message. */
+  clear(): void {
+    this.turns = [];
+  }
+
   get messages(): readonly ChatTurn[] {
     return this.turns;
   }

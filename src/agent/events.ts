@@ -17,6 +17,9 @@ export interface TurnResult {
   interrupted: boolean;
 }
 
+/** Why a conversation was forgotten: nobody spoke for the idle-reset time, or forget() was called. */
+export type ForgetReason = 'idle' | 'call';
+
 /** Every event the agent emits, with its payload. */
 export interface AgentEvents {
   state: { state: AgentState; previous: AgentState };
@@ -52,5 +55,9 @@ export interface AgentEvents {
    * events itself) and 'end'. It never enters the history.
    */
   mask: { turn: number; action: 'start' | 'end'; record: MaskRecord; chunk?: PcmChunk };
+  /** A new visitor's first spoken turn: the greeting (idleReset.greeting) is spoken before the answer. */
+  greeting: { turn: number; text: string };
+  /** The conversation was forgotten: history, unanswered question, queued and running turns, the model's context. */
+  forgotten: { reason: ForgetReason };
   error: { error: Error; turn?: number };
 }

@@ -62,6 +62,14 @@ export class SessionMetricsRecorder {
     if (this.records.length > this.keptRecords + Math.floor(this.keptRecords / 4)) this.records = this.records.slice(-this.keptRecords);
   }
 
+  /** The conversation was forgotten: the records keep their numbers, not what was said. */
+  forgetContent(): void {
+    for (const r of this.records) {
+      r.transcript = '';
+      r.reply = '';
+    }
+  }
+
   addBargeIn(action: 'pause' | 'resume' | 'cut'): void {
     if (action === 'cut') this.interruptions++;
     else if (action === 'resume') this.falseInterruptions++;

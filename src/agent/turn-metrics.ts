@@ -36,6 +36,8 @@ export interface TurnMetrics {
   compute: TurnCompute;
   /** True when the reply was prepared during the user's pause and played at the end of the turn. */
   speculated?: boolean;
+  /** True when the greeting was spoken first (a new visitor's first turn); the reply's first audio waited for it. */
+  greeted?: boolean;
   /** Where the utterance was found in the input stream, ms (absent for text turns). */
   speech?: { startMs: number; endMs: number };
   /** The filler that covered the wait for the reply (absent when none played). */

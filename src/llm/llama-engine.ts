@@ -39,7 +39,7 @@ const DEFAULT_TEMPERATURE = 0.7;
  * the KV cache of the shared history prefix is kept between turns. Calls to generate() run one at a time, in
  * the order they were made; an aborted call that is still waiting settles at once.
  */
-export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlmEngine> {
+export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
   const summary = await checkGgufModel(options.modelPath, { modelName: options.modelName });
   const threads = options.threads ?? availableParallelism();
   const onLog = options.onLog;
@@ -74,7 +74,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlmE
   }
 }
 
-class LlamaEngine implements LlmEngine {
+export class LlamaEngine implements LlmEngine {
   private readonly session: LlamaChatSession;
   readonly backend: string;
   private readonly disposing = new AbortController();
@@ -157,6 +157,24 @@ class LlamaEngine implements LlmEngine {
       if (signal.aborted && (isAbortError(e) || e === signal.reason)) return { text, aborted: true, tokens, prefillTokens: prefill() };
       throw e;
     }
+  }
+
+  /** The text the context sequence holds now (its tokens, detokenized): what the prompt cache would reuse. */
+  contextText(): string {
+    return this.model.detokenize(this.session.sequence.contextTokens, true);
+  }
+
+  /**
+   * The chat session's history goes, and so does every token of the context sequence: its KV cache and token
+   * list are what the prompt cache reuses, and they hold the words of every turn evaluated so far. Queued
+   * behind the generations already asked for, so none of them writes words back after it.
+   */
+  forget(): Promise<void> {
+    if (this.disposing.signal.aborted) return Promise.resolve();
+    return this.runner.run(async () => {
+      this.session.setChatHistory([]);
+      await this.session.sequence.clearHistory();
+    });
   }
 
   async dispose(): Promise<void> {

@@ -52,5 +52,11 @@ export interface LlmEngine {
   /** Where it computes, for the startup line: 'cpu', or the GPU backend in use (e.g. 'cuda'). Default: unknown. */
   readonly backend?: string;
   generate(systemPrompt: string, history: readonly ChatTurn[], options?: GenerateOptions): Promise<GenerateResult>;
+  /**
+   * Forgets every conversation it was given: whatever the engine keeps between calls (a chat session, the
+   * prompt cache's tokens) no longer holds their words. Runs after the generations already queued; the next
+   * generate() starts from nothing. Optional: an engine that keeps nothing between calls needs none.
+   */
+  forget?(): Promise<void>;
   dispose(): Promise<void>;
 }

@@ -150,6 +150,17 @@ export class Listener {
     this.vad.reset();
   }
 
+  /**
+   * Drops the utterance being heard, if any (its audio and the pre-roll), after the frames already queued;
+   * listening goes on.
+   */
+  forget(): Promise<void> {
+    return this.frames.run(async () => {
+      this.endpointer.reset();
+      this.vad.reset();
+    });
+  }
+
   async close(): Promise<void> {
     await this.stop();
     for (const r of [...this.inputResamplers.values(), ...this.playedResamplers.values()]) (await r).close();

@@ -125,6 +125,13 @@ export class ScriptedLlm implements LlmEngine {
     return { text, aborted: false, tokens: count };
   }
 
+  /** Calls of forget(), each with the number of generate() calls made before it. */
+  readonly forgets: number[] = [];
+
+  async forget(): Promise<void> {
+    this.forgets.push(this.calls.length);
+  }
+
   async dispose(): Promise<void> {}
 }
 
