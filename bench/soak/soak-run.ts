@@ -13,7 +13,7 @@ export interface SoakOptions {
   minutes: number;
   /** Turns between two readings. Default: 100. */
   sampleEvery?: number;
-  /** Rounds of the script between two idle resets (forget()). Default: 5. */
+  /** Rounds of the script between two idle resets (by turns forget() and the idle timer). Default: 5. */
   resetEveryRounds?: number;
   /** CPU threads per engine. Default: 1 (the soak measures memory, not speed). */
   threads?: number;
@@ -31,8 +31,9 @@ export interface SoakCounts {
   bargeIns: number;
   /** Turns whose reply was prepared during the pause (metrics `speculated`). */
   speculations: number;
-  /** Conversations forgotten (forget()). */
+  /** Conversations forgotten ('forgotten' events): by forget() and by the idle timer. */
   resets: number;
+  idleResets: number;
   errors: number;
 }
 
@@ -43,11 +44,10 @@ export interface SoakReport {
   errors: string[];
   samples: SoakSample[];
   verdict: SoakVerdict;
-  /** Why idle resets were not run, when they were not. */
-  notes: string[];
 }
 
-type Forgetful = Agent & { forget?: () => Promise<void> };
+/** Silence after which the soak's agent forgets the conversation by itself; the script waits this long every other reset. */
+const IDLE_RESET_MS = 500;
 
 /**
  * Drives one scripted conversation through a real agent (Silero, whisper.cpp, llama.cpp and Piper on the
@@ -56,7 +56,8 @@ type Forgetful = Agent & { forget?: () => Promise<void> };
  * speculative turn that is promoted), a typed question, a question spoken with a pause in the middle (the
  * speculation is dropped when speech comes back), and a typed question whose reply plays in real time and is
  * cut by speech over it (a barge-in; the interrupting words are the next turn). Every `resetEveryRounds` rounds
- * the conversation is forgotten, as the idle reset does in a kiosk.
+ * the conversation is forgotten: by forget(), or, every other time, by the idle reset after a silence (the next
+ * visitor's first spoken turn is then greeted).
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const sampleEvery = options.sampleEvery ?? 100;
@@ -71,18 +72,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   ]);
   const vad = new FrameCountingVad(await loadSileroVad({ threads: 1 }));
   const sink = new SoakSink();
-  const agent: Forgetful = await createAgent({
+  const agent = await createAgent({
     models: { stt: testModels.stt, llm: testModels.llm, voice: testModels.voice, espeakData: testModels.espeakData },
     engines: { vad },
     threads,
     gpu: 'off',
     sink,
+    // The echo canceller keeps the microphone's clock against the speaker's: it needs a real-time microphone,
+    // and this one runs faster. Nothing plays into it anyway.
     interruption: { duplex: 'full' },
+    idleReset: { afterMs: IDLE_RESET_MS, greeting: 'Hello! Ask me anything.' },
   });
   const feed = new FrameGatedFeed(agent, vad);
-  const counts: SoakCounts = { turns: 0, spokenTurns: 0, typedTurns: 0, bargeIns: 0, speculations: 0, resets: 0, errors: 0 };
+  const counts: SoakCounts = { turns: 0, spokenTurns: 0, typedTurns: 0, bargeIns: 0, speculations: 0, resets: 0, idleResets: 0, errors: 0 };
   const errors: string[] = [];
-  const notes: string[] = [];
+  agent.on('forgotten', ({ reason }) => {
+    counts.resets++;
+    if (reason === 'idle') counts.idleResets++;
+  });
   agent.on('metrics', (m) => {
     counts.turns++;
     if (m.speculated) counts.speculations++;
@@ -139,7 +146,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         counts.typedTurns++;
         sink.paced = true;
         const reply = agent.sendText('What else is there to see?');
-        await new Promise<void>((resolve) => agent.once('audio', () => resolve()));
+        await waitFor(agent, 'audio', 30_000);
         // Every other time some of the reply is heard before the cut; otherwise it is cut before its first word,
         // and the unanswered question joins the interrupting words.
         if (round % 2 === 0) await sleep(400);
@@ -150,12 +157,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         sink.paced = false;
       });
       if (round % resetEveryRounds === 0) {
-        if (typeof agent.forget === 'function') {
-          await agent.forget();
-          counts.resets++;
-        } else if (notes.length === 0) {
-          notes.push('this agent has no forget(): no idle resets were run');
-        }
+        if (round % (2 * resetEveryRounds) === 0) await agent.forget();
+        else await waitFor(agent, 'forgotten', IDLE_RESET_MS + 10_000);
       }
     }
   } finally {
@@ -169,8 +172,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     errors,
     samples,
     verdict,
-    notes,
   };
+}
+
+/** The next `event` of the agent, or an error after `timeoutMs`. */
+function waitFor(agent: Agent, event: 'forgotten' | 'audio', timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no '${event}' event within ${timeoutMs} ms`)), timeoutMs);
+    agent.once(event, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -182,6 +195,6 @@ function sampleLine(s: SoakSample, c: SoakCounts): string {
   return (
     `turn ${String(s.turns).padStart(6)}  ${String(Math.round(s.elapsedS)).padStart(5)} s  rss ${mb(s.rssMb)} MB  heap ${mb(s.heapUsedMb)}  ` +
     `external ${mb(s.externalMb)}  arrayBuffers ${mb(s.arrayBuffersMb)}  rssAnon ${mb(s.rssAnonMb)}  rssFile ${mb(s.rssFileMb)}  ` +
-    `fds ${s.fds ?? '-'}  barge-ins ${c.bargeIns}  speculations ${c.speculations}  resets ${c.resets}  errors ${c.errors}`
+    `fds ${s.fds ?? '-'}  barge-ins ${c.bargeIns}  speculations ${c.speculations}  resets ${c.resets} (${c.idleResets} idle)  errors ${c.errors}`
   );
 }
