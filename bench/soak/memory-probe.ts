@@ -6,6 +6,8 @@ export interface MemoryReading {
   rssMb: number;
   /** V8 heap in use (after a collection when the process runs with --expose-gc). */
   heapUsedMb: number;
+  /** V8 heap reserved from the system: part of RSS that V8 gives back only when it shrinks its heap. */
+  heapTotalMb: number;
   /** Memory of C++ objects bound to JS objects (Buffers, typed arrays' stores) as V8 knows it. */
   externalMb: number;
   /** ArrayBuffer and SharedArrayBuffer stores, part of `external`. */
@@ -32,6 +34,7 @@ export function readMemory(): MemoryReading {
   return {
     rssMb: round(m.rss / MB),
     heapUsedMb: round(m.heapUsed / MB),
+    heapTotalMb: round(m.heapTotal / MB),
     externalMb: round(m.external / MB),
     arrayBuffersMb: round(m.arrayBuffers / MB),
     rssAnonMb: status.RssAnon === undefined ? undefined : round(status.RssAnon / 1024),

@@ -5,7 +5,7 @@ import { judgeSoak, leastSquaresSlope, theilSenSlope, type SoakSample } from '..
 function series(turns: number, rssAt: (t: number) => number, fdsAt: (t: number) => number = () => 30): SoakSample[] {
   const out: SoakSample[] = [];
   for (let t = 0; t <= turns; t += 100) {
-    out.push({ turns: t, elapsedS: t / 5, rssMb: rssAt(t), heapUsedMb: 30, externalMb: 10, arrayBuffersMb: 2, rssAnonMb: rssAt(t) - 90, rssFileMb: 90, fds: fdsAt(t) });
+    out.push({ turns: t, elapsedS: t / 5, rssMb: rssAt(t), heapUsedMb: 30, heapTotalMb: 40, externalMb: 10, arrayBuffersMb: 2, rssAnonMb: rssAt(t) - 90, rssFileMb: 90, fds: fdsAt(t) });
   }
   return out;
 }
