@@ -17,6 +17,8 @@ export interface SoakOptions {
   resetEveryRounds?: number;
   /** CPU threads per engine. Default: 1 (the soak measures memory, not speed). */
   threads?: number;
+  /** MALLOC_ARENA_MAX the process runs with, for the report ('default': glibc's own). Default: 'default'. */
+  mallocArenas?: string;
   bound?: Partial<SoakBound>;
   /** Receives one line per reading and the verdict. Default: none. */
   log?: (line: string) => void;
@@ -38,7 +40,7 @@ export interface SoakCounts {
 }
 
 export interface SoakReport {
-  options: { minutes: number; sampleEvery: number; resetEveryRounds: number; threads: number; node: string };
+  options: { minutes: number; sampleEvery: number; resetEveryRounds: number; threads: number; mallocArenas: string; node: string };
   counts: SoakCounts;
   /** The first agent errors, one line each (all are counted in `counts.errors`). */
   errors: string[];
@@ -169,7 +171,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
   const verdict = judgeSoak(samples, options.bound);
   return {
-    options: { minutes: options.minutes, sampleEvery, resetEveryRounds, threads, node: process.version },
+    options: { minutes: options.minutes, sampleEvery, resetEveryRounds, threads, mallocArenas: options.mallocArenas ?? 'default', node: process.version },
     counts,
     errors,
     samples,
