@@ -48,6 +48,9 @@ export interface SoakReport {
   verdict: SoakVerdict;
 }
 
+/** Typed turns the soak starts with (see runSoak); they count as turns, and fall in the warm-up. */
+const WARM_UP_TYPED_TURNS = 150;
+
 /** Silence after which the soak's agent forgets the conversation by itself; the script waits this long every other reset. */
 const IDLE_RESET_MS = 500;
 
@@ -130,6 +133,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   agent.start();
   try {
     sample();
+    // Warm-up, fast: typed turns with the history at its longest evaluate enough tokens for llama.cpp to have used
+    // every cell of its KV cache once (it moves on through the cells as it goes), which the script's own turns,
+    // forgotten every few rounds, take hundreds of turns to do. Until then RSS climbs by the cache's size.
+    for (let i = 0; i < WARM_UP_TYPED_TURNS; i++) {
+      counts.typedTurns++;
+      await agent.sendText(`Tell me something about Paris, number ${i}.`);
+    }
+    await agent.forget();
     for (let round = 1; performance.now() < deadline; round++) {
       await step(async () => {
         counts.spokenTurns++;

@@ -16,6 +16,11 @@ export interface SoakBound {
   minWarmupTurns: number;
   /** Fewer samples than this after warm-up judge nothing: the verdict fails as inconclusive. Default: 4. */
   minJudgedSamples: number;
+  /**
+   * A fall of at least this much between two readings is memory given back at once (an allocator or the runtime
+   * returning pages); readings on either side of it are not compared, so a release cannot hide growth. Default: 10.
+   */
+  releaseMb: number;
 }
 
 export const defaultSoakBound: Readonly<SoakBound> = Object.freeze({
@@ -23,6 +28,7 @@ export const defaultSoakBound: Readonly<SoakBound> = Object.freeze({
   warmupFraction: 0.25,
   minWarmupTurns: 100,
   minJudgedSamples: 4,
+  releaseMb: 10,
 });
 
 export interface SoakVerdict {
@@ -42,8 +48,8 @@ export interface SoakVerdict {
 
 /**
  * Judges a soak's samples: after warm-up, RSS grows less than the bound per 1000 turns, and open descriptors do
- * not grow. Slopes are Theil–Sen (the median of the slopes between every pair of samples), so one garbage
- * collection or one allocator spike does not decide the verdict; descriptors compare the medians of the first
+ * not grow. Slopes are Theil–Sen (the median of the slopes between every pair of samples, pairs across a release
+ * of memory left out), so one garbage collection or one allocator spike does not decide the verdict; descriptors compare the medians of the first
  * and last thirds, so one descriptor open at the instant of a reading does not either.
  */
 export function judgeSoak(samples: readonly SoakSample[], bound: Partial<SoakBound> = {}): SoakVerdict {
@@ -54,7 +60,7 @@ export function judgeSoak(samples: readonly SoakSample[], bound: Partial<SoakBou
   const failures: string[] = [];
   const per1000 = (pick: (s: SoakSample) => number | undefined) => {
     const points = judged.map((s) => [s.turns, pick(s)] as const).filter((p): p is readonly [number, number] => p[1] !== undefined);
-    return points.length < 2 ? NaN : round(theilSenSlope(points) * 1000);
+    return points.length < 2 ? NaN : round(theilSenSlope(points, b.releaseMb) * 1000);
   };
   const rss = per1000((s) => s.rssMb);
   const anon = per1000((s) => s.rssAnonMb);
@@ -86,11 +92,15 @@ export function judgeSoak(samples: readonly SoakSample[], bound: Partial<SoakBou
   return verdict;
 }
 
-/** The median of the slopes between every pair of points with distinct x. */
-export function theilSenSlope(points: readonly (readonly [number, number])[]): number {
+/**
+ * The median of the slopes between every pair of points with distinct x; with `releaseAt`, only pairs with no fall
+ * of `releaseAt` or more between consecutive points in between.
+ */
+export function theilSenSlope(points: readonly (readonly [number, number])[], releaseAt = Infinity): number {
   const slopes: number[] = [];
   for (let i = 0; i < points.length; i++) {
     for (let j = i + 1; j < points.length; j++) {
+      if (points[j - 1][1] - points[j][1] >= releaseAt) break;
       const dx = points[j][0] - points[i][0];
       if (dx !== 0) slopes.push((points[j][1] - points[i][1]) / dx);
     }

@@ -43,6 +43,14 @@ describe('judgeSoak', () => {
     expect(v.slopeMbPer1000Turns.rss).toBe(0);
   });
 
+  it('memory given back once does not hide a leak on either side of it', () => {
+    const v = judgeSoak(series(3000, (t) => 300 + (8 * t) / 1000 - (t >= 2200 ? 25 : 0)));
+    expect(v.rssLeastSquaresMbPer1000Turns).toBeLessThan(0);
+    expect(v.slopeMbPer1000Turns.rss).toBeCloseTo(8, 5);
+    expect(v.ok).toBe(false);
+    expect(judgeSoak(series(3000, (t) => 320 - (t >= 2200 ? 25 : 0))).ok).toBe(true);
+  });
+
   it('fails when open descriptors grow, even with memory flat', () => {
     const v = judgeSoak(series(3000, () => 320, (t) => 30 + Math.floor(t / 500)));
     expect(v.ok).toBe(false);
