@@ -5,12 +5,13 @@ import { parseArgs } from 'node:util';
 import { runSoak, type SoakReport } from './soak/soak-run.js';
 import { defaultSoakBound } from './soak/soak-verdict.js';
 
-const USAGE = `npm run soak -- --minutes N [--json FILE] [--every TURNS] [--warmup FRACTION] [--reset-every ROUNDS] [--threads N]
+const USAGE = `npm run soak -- --minutes N [--settle-turns N] [--json FILE] [--every TURNS] [--warmup FRACTION] [--reset-every ROUNDS] [--threads N]
                                    [--malloc-arenas N|default]
 
 Drives a scripted conversation through a real agent on the generated test models (spoken and typed turns,
 speculative turns, barge-ins, idle resets) as fast as they go, and prints RSS, heap, native memory and open
-descriptors every --every turns (default 100). At the end it judges the run: after warm-up (the first
+descriptors every --every turns (default 100). --settle-turns runs that many turns first, all warm-up, before
+the minutes start (default 0). At the end it judges the run: after warm-up (the first
 --warmup of the turns, default ${defaultSoakBound.warmupFraction}, at least ${defaultSoakBound.minWarmupTurns}), RSS must grow less than ${defaultSoakBound.maxRssMbPer1000Turns} MB per 1000 turns and open
 descriptors must not grow. It runs with MALLOC_ARENA_MAX=2 (--malloc-arenas, as a long-running deployment
 should: glibc's default of one malloc arena per thread lets RSS creep up by several MB per 1000 turns without any
@@ -23,6 +24,7 @@ async function main(): Promise<number> {
       minutes: { type: 'string' },
       json: { type: 'string' },
       every: { type: 'string', default: '100' },
+      'settle-turns': { type: 'string', default: '0' },
       warmup: { type: 'string', default: String(defaultSoakBound.warmupFraction) },
       'reset-every': { type: 'string', default: '5' },
       threads: { type: 'string', default: '1' },
@@ -57,6 +59,7 @@ async function main(): Promise<number> {
   const report = await runSoak({
     minutes,
     sampleEvery: whole('every', values.every),
+    settleTurns: values['settle-turns'] === '0' ? 0 : whole('settle-turns', values['settle-turns']),
     resetEveryRounds: whole('reset-every', values['reset-every']),
     threads: whole('threads', values.threads),
     mallocArenas: process.env.MALLOC_ARENA_MAX ?? 'default',

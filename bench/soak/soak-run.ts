@@ -6,11 +6,16 @@ import { testModels } from '../../test/support/test-models.js';
 import { FrameCountingVad, FrameGatedFeed } from './frame-gated-feed.js';
 import { readMemory } from './memory-probe.js';
 import { SoakSink } from './soak-sink.js';
-import { judgeSoak, type SoakBound, type SoakSample, type SoakVerdict } from './soak-verdict.js';
+import { defaultSoakBound, judgeSoak, type SoakBound, type SoakSample, type SoakVerdict } from './soak-verdict.js';
 
 export interface SoakOptions {
-  /** How long to run, minutes. */
+  /** How long to run, minutes (after `settleTurns`). */
   minutes: number;
+  /**
+   * Turns run before the minutes start, all of them warm-up: the allocators, V8's heap and the engines' caches
+   * settle in the first thousand or so turns, however long that takes on the machine. Default: 0.
+   */
+  settleTurns?: number;
   /** Turns between two readings. Default: 100. */
   sampleEvery?: number;
   /** Rounds of the script between two idle resets (by turns forget() and the idle timer). Default: 5. */
@@ -40,7 +45,7 @@ export interface SoakCounts {
 }
 
 export interface SoakReport {
-  options: { minutes: number; sampleEvery: number; resetEveryRounds: number; threads: number; mallocArenas: string; node: string };
+  options: { minutes: number; settleTurns: number; sampleEvery: number; resetEveryRounds: number; threads: number; mallocArenas: string; node: string };
   counts: SoakCounts;
   /** The first agent errors, one line each (all are counted in `counts.errors`). */
   errors: string[];
@@ -119,7 +124,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     samples.push(s);
     log(sampleLine(s, counts));
   };
-  const deadline = t0 + options.minutes * 60_000;
+  const settleTurns = options.settleTurns ?? 0;
+  let deadline = settleTurns > 0 ? Infinity : t0 + options.minutes * 60_000;
   let nextSampleAt = sampleEvery;
   const step = async (run: () => Promise<void>) => {
     await run();
@@ -142,6 +148,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     await agent.forget();
     for (let round = 1; performance.now() < deadline; round++) {
+      if (deadline === Infinity && counts.turns >= settleTurns) deadline = performance.now() + options.minutes * 60_000;
       await step(async () => {
         counts.spokenTurns++;
         await feed.say(question, endSilence);
@@ -180,9 +187,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await agent.close();
     await vad.dispose();
   }
-  const verdict = judgeSoak(samples, options.bound);
+  const verdict = judgeSoak(samples, { ...options.bound, minWarmupTurns: Math.max(options.bound?.minWarmupTurns ?? defaultSoakBound.minWarmupTurns, settleTurns) });
   return {
-    options: { minutes: options.minutes, sampleEvery, resetEveryRounds, threads, mallocArenas: options.mallocArenas ?? 'default', node: process.version },
+    options: { minutes: options.minutes, settleTurns, sampleEvery, resetEveryRounds, threads, mallocArenas: options.mallocArenas ?? 'default', node: process.version },
     counts,
     errors,
     samples,
