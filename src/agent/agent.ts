@@ -198,8 +198,9 @@ export class Agent extends TypedEmitter<AgentEvents> {
   }
 
   /**
-   * The session so far in numbers: every turn's record, p50/p95 of each stage, turns, interruptions, false
-   * interruptions, masked turns, tool calls and their times, and the CPU time each engine spent.
+   * The session so far in numbers: turns, interruptions, false interruptions, masked turns and the CPU time each
+   * engine spent since the start; the latest turns' records (the last 1000) with p50/p95 of each stage, tool
+   * calls and their times over them.
    */
   metrics(): SessionMetrics {
     return this.session.snapshot(this.cpu.totalsMs());

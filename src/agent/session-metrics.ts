@@ -26,25 +26,40 @@ export interface SessionMetrics {
   falseInterruptions: number;
   /** Turns whose wait was covered by a filler. */
   maskedTurns: number;
-  /** p50/p95 of each stage time (ms from the end of the user's speech) over the turns that reached it. */
+  /** p50/p95 of each stage time (ms from the end of the user's speech) over the kept records that reached it. */
   stages: Partial<Record<keyof TurnStageTimes, Spread>>;
   tools: { calls: number; failed: number; ms: Spread | undefined; byName: Record<string, ToolSummary> };
   /** CPU time per engine: the whole session (between turns included), and p50/p95 per turn. */
   cpuMs: { total: CpuMs; perTurn: Partial<Record<CpuConsumer | 'other', Spread>> };
-  /** Every turn's own record, in order. */
+  /**
+   * The most recent turns' own records, in order: at most `DEFAULT_KEPT_RECORDS` (the stage, CPU and tool figures
+   * are over these too), so an agent that runs for weeks does not keep every turn it ever took.
+   */
   records: TurnMetrics[];
 }
 
 const STAGES: readonly (keyof TurnStageTimes)[] = ['endpoint', 'transcript', 'firstToken', 'firstSentence', 'firstAudio', 'total'];
 
+/** Turn records a session keeps for its figures: enough for stable percentiles, bounded for a long-running agent. */
+export const DEFAULT_KEPT_RECORDS = 1000;
+
 /** Collects what a session needs beyond single turns: turn records and barge-in outcomes. */
 export class SessionMetricsRecorder {
-  private readonly records: TurnMetrics[] = [];
+  private records: TurnMetrics[] = [];
+  private turns = 0;
+  private maskedTurns = 0;
   private interruptions = 0;
   private falseInterruptions = 0;
 
+  /** @param keptRecords how many of the latest turn records are kept (older ones are only counted) */
+  constructor(private readonly keptRecords = DEFAULT_KEPT_RECORDS) {}
+
   addTurn(m: TurnMetrics): void {
+    this.turns++;
+    if (m.mask) this.maskedTurns++;
     this.records.push(m);
+    // Dropped in batches: one copy per `keptRecords / 4` turns instead of a shift per turn.
+    if (this.records.length > this.keptRecords + Math.floor(this.keptRecords / 4)) this.records = this.records.slice(-this.keptRecords);
   }
 
   /** The conversation was forgotten: the records keep their numbers, not what was said. */
@@ -62,7 +77,7 @@ export class SessionMetricsRecorder {
 
   /** @param cpuTotal the session's CPU time per engine so far */
   snapshot(cpuTotal: CpuMs = zeroCpuMs()): SessionMetrics {
-    const records = this.records.map((r) => structuredClone(r));
+    const records = this.records.slice(-this.keptRecords).map((r) => structuredClone(r));
     const stages: SessionMetrics['stages'] = {};
     for (const s of STAGES) {
       const spread = spreadOf(records.map((r) => r.ms[s]));
@@ -75,10 +90,10 @@ export class SessionMetricsRecorder {
       if (spread) perTurn[c] = spread;
     }
     return {
-      turns: records.length,
+      turns: this.turns,
       interruptions: this.interruptions,
       falseInterruptions: this.falseInterruptions,
-      maskedTurns: records.filter((r) => r.mask).length,
+      maskedTurns: this.maskedTurns,
       stages,
       tools: { calls: calls.length, failed: failedCount(calls), ms: spreadOf(calls.map((c) => c.ms)), byName: byName(calls) },
       cpuMs: { total: roundAll(cpuTotal), perTurn },

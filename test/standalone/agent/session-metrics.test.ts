@@ -62,6 +62,23 @@ describe('SessionMetricsRecorder', () => {
   });
 });
 
+describe('SessionMetricsRecorder over a long run', () => {
+  it('keeps only the latest records, but counts every turn', () => {
+    const r = new SessionMetricsRecorder(100);
+    for (let i = 1; i <= 1000; i++) {
+      r.addTurn(turn(i, i <= 900 ? 5000 : 1000, i % 10 === 0 ? { mask: { kind: 'earcon', trigger: 'late', startMs: 900, playedMs: 100, cut: true } } : {}));
+    }
+    const m = r.snapshot();
+    expect(m.turns).toBe(1000);
+    expect(m.maskedTurns).toBe(100);
+    expect(m.records).toHaveLength(100);
+    expect(m.records[0].turn).toBe(901);
+    expect(m.records.at(-1)!.turn).toBe(1000);
+    // The figures are the recent turns': the slow early ones have left the window.
+    expect(m.stages.total).toEqual({ p50: 1000, p95: 1000, n: 100 });
+  });
+});
+
 describe('EngineCpuMeter', () => {
   it('gives CPU time to the engine that spent it, shares overlaps by threads, and the rest is other', async () => {
     const meter = new EngineCpuMeter({ vad: 1, stt: 2, llm: 1, tts: 1, tools: 1 });
