@@ -60,7 +60,7 @@ describe('earshot service print-unit', () => {
     expect(get(unit, 'Service', 'Restart')).toEqual(['on-failure']);
     expect(get(unit, 'Service', 'WorkingDirectory')).toEqual([process.cwd()]);
     expect(get(unit, 'Service', 'User')).toEqual([process.env.SUDO_USER ?? userInfo().username]);
-    expect(get(unit, 'Service', 'Environment')).toEqual([`XDG_RUNTIME_DIR=/run/user/${process.env.SUDO_UID ?? userInfo().uid}`, 'EARSHOT_LLM_TOKEN_TIMEOUT_MS=15000']);
+    expect(get(unit, 'Service', 'Environment')).toEqual(['MALLOC_ARENA_MAX=2', `XDG_RUNTIME_DIR=/run/user/${process.env.SUDO_UID ?? userInfo().uid}`, 'EARSHOT_LLM_TOKEN_TIMEOUT_MS=15000']);
     expect(get(unit, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
     const exec = get(unit, 'Service', 'ExecStart');
     expect(exec).toEqual([
