@@ -18,7 +18,7 @@ const unavailable = pulseUnavailable();
 if (unavailable) console.log(`echo loopback skipped: ${unavailable}`);
 
 /** Replies per mode in the false barge-in count; `npm run measure:barge-in` takes 20. */
-const REPLIES = Number(process.env.EARSHOT_LOOPBACK_REPLIES ?? 5);
+const REPLIES = Number(process.env.EARSHOT_LOOPBACK_REPLIES ?? 3);
 const RUNS = Number(process.env.EARSHOT_ACOUSTIC_RUNS ?? 3);
 /** The same cases with the echo gate, for comparison: in `npm run measure:barge-in`, not in every test run. */
 const COMPARE_GATE = process.env.EARSHOT_COMPARE_GATE === '1';
