@@ -98,6 +98,8 @@ function cmakeDefines(inputs: BuildInputs, gpu: GpuBackendChoice): Record<string
     WHISPER_CPP_DIR: inputs.whisperDir,
     NODE_ADDON_API_DIR: inputs.addonApiDir,
     GGML_NATIVE: 'ON',
+    // ggml's AMX kernels crash on some of whisper's shapes (see native/whisper/CMakeLists.txt).
+    EARSHOT_AMX: 'off',
     CMAKE_BUILD_TYPE: 'Release',
     EARSHOT_WHISPER_GPU: gpu.backend,
   };
