@@ -23,6 +23,7 @@ import { SessionMetricsRecorder, type SessionMetrics } from './session-metrics.j
 import type { AgentEvents, AgentState, ForgetReason, TurnResult } from './events.js';
 import { Speculation } from './speculation.js';
 import { Turn } from './turn.js';
+import { IdleResetClock } from './idle-reset-clock.js';
 import { TurnClock } from './turn-metrics.js';
 
 /** The engines an agent runs on; the turn-end model is optional (without it the silence rule decides). */
@@ -67,9 +68,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
   private conversationNumber = 0;
   /** The last turn number of a forgotten conversation. */
   private forgottenThroughTurn = 0;
-  /** Something was heard or asked since the last forget: there is a conversation for the idle reset to forget. */
-  private heardSinceForget = false;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idleReset: IdleResetClock;
   /** The next visitor's first spoken turn is greeted first (idleReset.greeting). */
   private greetingDue: boolean;
 
@@ -124,6 +123,9 @@ export class Agent extends TypedEmitter<AgentEvents> {
     );
     this.conversation = new ConversationHistory(o.maxHistoryMessages);
     this.greetingDue = o.idleReset.greeting !== '';
+    this.idleReset = new IdleResetClock(o.idleReset.afterMs, () =>
+      this.forgetConversation('idle').catch((error: Error) => this.emit('error', { error })),
+    );
     this.bargeIn = new BargeIn(
       o.interruption,
       {
@@ -277,7 +279,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     if (this.closed) return;
     await this.stop();
     this.closed = true;
-    this.disarmIdleReset();
+    this.idleReset.stop();
     this.loopWake?.();
     await this.listener.close();
     const owned = typeof this.ownedEngines === 'function' ? this.ownedEngines() : this.ownedEngines;
@@ -301,8 +303,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     // Everything the agent holds goes at once, before anything awaits: a turn still running sees the new
     // conversation number and writes nothing back.
     this.conversationNumber++;
-    this.heardSinceForget = false;
-    this.disarmIdleReset();
+    this.idleReset.forgotten();
     this.greetingDue = this.options.idleReset.greeting !== '';
     this.conversation.clear();
     this.unansweredQuestion = undefined;
@@ -321,31 +322,8 @@ export class Agent extends TypedEmitter<AgentEvents> {
     this.emit('forgotten', { reason });
   }
 
-  /**
-   * The idle reset's clock runs while the agent waits with nothing to do (nobody speaking, nothing being
-   * answered) and there is a conversation to forget; anything else stops it, and the next wait starts it anew.
-   */
-  private armIdleReset(): void {
-    const afterMs = this.options.idleReset.afterMs;
-    const waiting = this.currentState === 'listening' || this.currentState === 'idle';
-    if (!waiting || afterMs <= 0 || !this.heardSinceForget || this.closed) return this.disarmIdleReset();
-    if (this.idleTimer) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      this.forgetConversation('idle').catch((error: Error) => this.emit('error', { error }));
-    }, afterMs);
-    // A host that is done with the agent need not wait for it.
-    this.idleTimer.unref?.();
-  }
-
-  private disarmIdleReset(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
-
   private onSpeechStart(startSample: number): void {
-    this.heardSinceForget = true;
-    this.disarmIdleReset();
+    this.idleReset.heardSomething();
     this.emit('speech-start', { atMs: ms(startSample) });
     if (this.options.interruption.enabled && this.current) this.bargeIn.onSpeechStart(ms(startSample));
   }
@@ -464,15 +442,14 @@ export class Agent extends TypedEmitter<AgentEvents> {
       turn.fail(new EarshotError('BAD_OPTION', 'this agent was closed; create a new one'));
       return;
     }
-    this.heardSinceForget = true;
-    this.disarmIdleReset();
+    this.idleReset.heardSomething();
     this.queue.push(turn);
     this.loopWake?.();
   }
 
   /** An interruption is answered before anything queued earlier. */
   private enqueueFront(turn: Turn): void {
-    this.disarmIdleReset();
+    this.idleReset.stop();
     this.queue.unshift(turn);
     this.loopWake?.();
   }
@@ -703,7 +680,7 @@ export class Agent extends TypedEmitter<AgentEvents> {
     if (state === this.currentState) return;
     const previous = this.currentState;
     this.currentState = state;
-    this.armIdleReset();
+    this.idleReset.waiting(!this.closed && (state === 'listening' || state === 'idle'));
     this.emit('state', { state, previous });
   }
 }
