@@ -11,17 +11,10 @@ import { processAlive } from '../../src/util/process-alive.js';
 import { playInto, pulseUnavailable, startPulseServer } from '../support/pulse-server.js';
 import { runCli, startCli } from '../support/run-cli.js';
 import { fliteSpeech, writeScenario, type Scenario } from '../support/speech-fixtures.js';
-import { SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
+import { modelFlags as testModelFlags, SCRIPTED_TRANSCRIPT } from '../support/test-models.js';
 
-const modelFlags = [
-  '--stt-model', testModels.stt,
-  '--llm-model', testModels.llm,
-  '--voice', testModels.voice,
-  '--espeak-data', testModels.espeakData,
-  '--gpu', 'off',
-  // whisper's window fitted to the utterance: the same transcript, a fraction of the compute.
-  '--stt-window', 'fit',
-];
+// whisper's window fitted to the utterance: the same transcript, a fraction of the compute.
+const modelFlags = [...testModelFlags(), '--stt-window', 'fit'];
 
 /** Polls `read` every 50 ms until it gives a value; fails with `what` after `ms`. */
 async function until<T>(read: () => T | undefined, ms: number, what: () => string): Promise<T> {

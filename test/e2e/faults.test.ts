@@ -11,7 +11,7 @@ import { connectClient } from '../support/protocol-client.js';
 import { playInto, pulseUnavailable, recordMonitor, soundTimes, startPulseServer, type MonitorRecorder, type PulseServer } from '../support/pulse-server.js';
 import { startCli, type CliResult, type RunningCli } from '../support/run-cli.js';
 import { fliteSpeech } from '../support/speech-fixtures.js';
-import { SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
+import { modelFlags, SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
 import { children } from '../support/child-processes.js';
 
 /**
@@ -36,9 +36,6 @@ async function until<T>(check: () => T | undefined | false, timeoutMs: number, w
 const earshotLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('earshot: '));
 
 
-const modelFlags = (m: { stt: string; llm: string; voice: string }) => [
-  '--stt-model', m.stt, '--llm-model', m.llm, '--voice', m.voice, '--espeak-data', testModels.espeakData, '--gpu', 'off',
-];
 
 const record: string[] = [];
 function saw(fault: string, lines: string[]): void {

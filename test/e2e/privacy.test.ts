@@ -8,7 +8,7 @@ import { createAgent } from '../../src/agent/create-agent.js';
 import { loadLlamaEngine, type LlamaEngine } from '../../src/llm/llama-engine.js';
 import { runCli, type CliResult } from '../support/run-cli.js';
 import { writeScenario, type Scenario } from '../support/speech-fixtures.js';
-import { SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
+import { modelFlags as testModelFlags, SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
 
 /*
  * What a conversation leaves on the machine: a whole `earshot run` (real VAD, whisper, llama and Piper on the
@@ -17,14 +17,7 @@ import { SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test
  */
 
 const ROOT = process.cwd();
-const modelFlags = [
-  '--stt-model', testModels.stt,
-  '--llm-model', testModels.llm,
-  '--voice', testModels.voice,
-  '--espeak-data', testModels.espeakData,
-  '--gpu', 'off',
-  '--turn', 'silence',
-];
+const modelFlags = [...testModelFlags(), '--turn', 'silence'];
 /** What was said, in pieces too: a log that cut or reflowed a sentence must still be caught. */
 const SAID = [SCRIPTED_TRANSCRIPT, SCRIPTED_REPLY, 'capital of France', 'Eiffel Tower'];
 

@@ -55,3 +55,8 @@ export async function generateTestModels(): Promise<void> {
 export function testModelsReady(): boolean {
   return Object.values(testModels).every((p) => existsSync(p));
 }
+
+/** The CLI flags that point earshot at the generated models (any of them swapped, e.g. the endless LLM), CPU only. */
+export function modelFlags(m: { stt: string; llm: string; voice: string } = testModels): string[] {
+  return ['--stt-model', m.stt, '--llm-model', m.llm, '--voice', m.voice, '--espeak-data', testModels.espeakData, '--gpu', 'off'];
+}
