@@ -15,6 +15,8 @@ if (unavailable) console.log(`acoustic barge-in skipped: ${unavailable}`);
 /** Runs per case; `npm run measure:barge-in` takes 5. The bound holds for the median of the runs. */
 const RUNS = Number(process.env.EARSHOT_ACOUSTIC_RUNS ?? 3);
 const BOUND_MS = 400;
+/** Every run, however loaded the machine: a reply the user could not stop at all fails the case. */
+const EVERY_RUN_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -79,6 +81,8 @@ describe.skipIf(unavailable !== undefined)('barge-in measured at the speaker on 
         );
         expect(runs).toHaveLength(RUNS);
         expect(median).toBeLessThanOrEqual(BOUND_MS);
+        // The median bears a slow run on a busy machine; none may miss the interruption altogether.
+        expect(worst).toBeLessThanOrEqual(EVERY_RUN_MS);
       }, 60_000 + RUNS * 15_000);
     }
   }
