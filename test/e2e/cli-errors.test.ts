@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError } from '../support/one-line-error.js';
 import { runCli } from '../support/run-cli.js';
 import { writeScenario } from '../support/speech-fixtures.js';
-import { testModels } from '../support/test-models.js';
+import { modelFlags, testModels } from '../support/test-models.js';
 
 
 describe('earshot run with bad input', () => {
@@ -112,7 +112,7 @@ describe('earshot run with bad input', () => {
 });
 
 describe('earshot serve with bad flags', () => {
-  const models = ['--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice, '--espeak-data', testModels.espeakData];
+  const models = modelFlags();
 
   it('says what --help says about binding, tokens and the protocol', async () => {
     const r = await runCli(['serve', '--help']);

@@ -7,15 +7,8 @@ import { decodeWav } from '../../src/audio/wav.js';
 import { loadPiperTts } from '../../src/tts/piper-tts-engine.js';
 import { runCli } from '../support/run-cli.js';
 import { writeScenario, type Scenario } from '../support/speech-fixtures.js';
-import { SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
+import { modelFlags, SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
 
-const modelFlags = () => [
-  '--stt-model', testModels.stt,
-  '--llm-model', testModels.llm,
-  '--voice', testModels.voice,
-  '--espeak-data', testModels.espeakData,
-  '--gpu', 'off',
-];
 
 describe('earshot run (file mode)', () => {
   let one: Scenario;

@@ -6,9 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeScriptedSmartTurn } from '../fixtures/models/smart-turn.js';
 import { runCli } from '../support/run-cli.js';
 import { writeScenario, type Scenario } from '../support/speech-fixtures.js';
-import { SCRIPTED_REPLY, testModels } from '../support/test-models.js';
+import { modelFlags, SCRIPTED_REPLY } from '../support/test-models.js';
 
-const modelFlags = ['--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice, '--espeak-data', testModels.espeakData, '--gpu', 'off'];
+const models = modelFlags();
 
 describe('earshot run with a turn model', () => {
   let question: Scenario;
@@ -25,8 +25,8 @@ describe('earshot run with a turn model', () => {
     const model = await writeScriptedSmartTurn({ path: join(dir, 'complete.onnx'), probability: 0.9 });
     const withModel = join(dir, 'with-model.jsonl');
     const bySilence = join(dir, 'by-silence.jsonl');
-    const a = await runCli(['run', '--input', question.path, '--turn-model', model, '--metrics-json', withModel, '--log-content', ...modelFlags]);
-    const b = await runCli(['run', '--input', question.path, '--turn', 'silence', '--metrics-json', bySilence, ...modelFlags]);
+    const a = await runCli(['run', '--input', question.path, '--turn-model', model, '--metrics-json', withModel, '--log-content', ...models]);
+    const b = await runCli(['run', '--input', question.path, '--turn', 'silence', '--metrics-json', bySilence, ...models]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(a.stdout).toContain(SCRIPTED_REPLY);
     expect(endpoints(bySilence)[0]).toBeGreaterThanOrEqual(500);
@@ -36,7 +36,7 @@ describe('earshot run with a turn model', () => {
   it('a damaged turn model is one notice line, and the turn is still answered by the silence rule', async () => {
     const damaged = join(dir, 'damaged.onnx');
     await writeFile(damaged, 'not a model');
-    const r = await runCli(['run', '--input', question.path, '--turn-model', damaged, '--log-content', ...modelFlags]);
+    const r = await runCli(['run', '--input', question.path, '--turn-model', damaged, '--log-content', ...models]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(SCRIPTED_REPLY);
     const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'));

@@ -21,7 +21,7 @@ import {
   type PulseServer,
 } from '../support/pulse-server.js';
 import { fliteSpeech } from '../support/speech-fixtures.js';
-import { SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
+import { modelFlags, SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../support/test-models.js';
 import { children } from '../support/child-processes.js';
 
 const unavailable = pulseUnavailable();
@@ -169,8 +169,7 @@ describe.skipIf(unavailable !== undefined)('live conversation on a real PulseAud
       [
         '--json', '--log-content',
         '--input-device', 'pulse:earA.monitor', '--output-device', 'pulse:earB',
-        '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
-        '--espeak-data', testModels.espeakData, '--gpu', 'off',
+        ...modelFlags(),
       ],
       { guard: true, env: pulse.env },
     );
@@ -208,8 +207,7 @@ describe.skipIf(unavailable !== undefined)('live conversation on a real PulseAud
         // Not a terminal: the conversation is printed only when asked for.
         'start', '--quiet', '--log-content', '--output', out,
         '--input-device', 'pulse:earA.monitor',
-        '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
-        '--espeak-data', testModels.espeakData, '--gpu', 'off',
+        ...modelFlags(),
       ],
       { env: pulse.env },
     );

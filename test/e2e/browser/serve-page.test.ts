@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserUnavailable, launchWithFakeMicrophone, type FakeMicBrowser } from '../../support/browser.js';
 import { startCli, type RunningCli } from '../../support/run-cli.js';
 import { writeScenario, type Scenario } from '../../support/speech-fixtures.js';
-import { SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT, testModels } from '../../support/test-models.js';
+import { modelFlags, SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT } from '../../support/test-models.js';
 
 const unavailable = browserUnavailable();
 if (unavailable) console.log(`browser test skipped: ${unavailable}`);
@@ -208,8 +208,7 @@ async function startServe(): Promise<{ cli: RunningCli; url: string }> {
   const cli = startCli(
     [
       'serve', '--port', '0', '--json',
-      '--stt-model', testModels.stt, '--llm-model', testModels.llm, '--voice', testModels.voice,
-      '--espeak-data', testModels.espeakData, '--gpu', 'off',
+      ...modelFlags(),
     ],
     { guard: true },
   );
