@@ -35,6 +35,8 @@ export interface SoakVerdict {
   ok: boolean;
   /** One line per failed condition; empty when ok. */
   failures: string[];
+  /** What the run was judged against. */
+  bound: SoakBound;
   /** Turns before the first judged sample. */
   warmupTurns: number;
   judgedSamples: number;
@@ -67,6 +69,7 @@ export function judgeSoak(samples: readonly SoakSample[], bound: Partial<SoakBou
   const verdict: SoakVerdict = {
     ok: false,
     failures,
+    bound: b,
     warmupTurns,
     judgedSamples: judged.length,
     slopeMbPer1000Turns: { rss, rssAnon: Number.isNaN(anon) ? undefined : anon, heapUsed: per1000((s) => s.heapUsedMb), external: per1000((s) => s.externalMb) },

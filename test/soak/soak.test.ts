@@ -15,6 +15,13 @@ const run = promisify(execFile);
  */
 const MINUTES = 2;
 const SETTLE_TURNS = 1000;
+/**
+ * RSS growth allowed in the two minutes, MB per 1000 turns. Over so few turns the slope scatters with the
+ * allocators' steps: 0.3, 2.1, 2.3 and 4.0 in four runs, around the 3.2 an hour's soak measures, so the hour's
+ * bound of 5 would fail now and then without a change. 10 still fails a leak of 10 kB a turn (one utterance's
+ * audio kept per turn would be 100 kB); the hour-long `npm run soak` keeps the bound of 5.
+ */
+const MAX_RSS_GROWTH = 10;
 
 /**
  * `npm run soak` as CI runs it, read every 25 turns: the scripted conversation through the real engines, and the
@@ -24,9 +31,9 @@ describe('soak, two judged minutes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'earshot-soak-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('RSS grows less than 5 MB per 1000 turns after warm-up and descriptors do not grow', async () => {
+  it(`RSS grows less than ${MAX_RSS_GROWTH} MB per 1000 turns after warm-up and descriptors do not grow`, async () => {
     const json = join(dir, 'soak.json');
-    const args = ['--expose-gc', '--import', 'tsx', 'bench/soak.ts', '--minutes', String(MINUTES), '--settle-turns', String(SETTLE_TURNS), '--every', '25', '--warmup', '0', '--json', json];
+    const args = ['--expose-gc', '--import', 'tsx', 'bench/soak.ts', '--minutes', String(MINUTES), '--settle-turns', String(SETTLE_TURNS), '--every', '25', '--warmup', '0', '--max-rss-growth', String(MAX_RSS_GROWTH), '--json', json];
     const exit = await run(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }).then(
       (r) => ({ code: 0, stdout: r.stdout }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: `${e.stdout}\n${e.stderr}` }),
@@ -37,6 +44,7 @@ describe('soak, two judged minutes', () => {
     expect(report.errors).toEqual([]);
     expect(report.counts.turns).toBeGreaterThan(SETTLE_TURNS + 100);
     expect(report.verdict.warmupTurns).toBe(SETTLE_TURNS);
+    expect(report.verdict.bound.maxRssMbPer1000Turns).toBe(MAX_RSS_GROWTH);
     expect(report.counts.bargeIns).toBeGreaterThan(10);
     expect(report.counts.speculations).toBeGreaterThan(10);
     expect(report.counts.resets).toBeGreaterThanOrEqual(2);
