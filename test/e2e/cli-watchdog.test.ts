@@ -10,6 +10,7 @@ import type { HealthReport } from '../../src/server/health-monitor.js';
 import { processAlive } from '../../src/util/process-alive.js';
 import { playInto, pulseUnavailable, startPulseServer } from '../support/pulse-server.js';
 import { runCli, startCli } from '../support/run-cli.js';
+import { until } from '../support/until.js';
 import { fliteSpeech, writeScenario, type Scenario } from '../support/speech-fixtures.js';
 import { modelFlags as testModelFlags, SCRIPTED_TRANSCRIPT } from '../support/test-models.js';
 
@@ -17,15 +18,6 @@ import { modelFlags as testModelFlags, SCRIPTED_TRANSCRIPT } from '../support/te
 const modelFlags = [...testModelFlags(), '--stt-window', 'fit'];
 
 /** Polls `read` every 50 ms until it gives a value; fails with `what` after `ms`. */
-async function until<T>(read: () => T | undefined, ms: number, what: () => string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = read();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('earshot run when the LLM never gives its first token in time', () => {
   let three: Scenario;

@@ -8,6 +8,7 @@ import { decodeWav, encodeWav } from '../../src/audio/wav.js';
 import { SOCKET_PATH } from '../../src/server/voice-server.js';
 import { processAlive } from '../../src/util/process-alive.js';
 import { connectClient } from '../support/protocol-client.js';
+import { until } from '../support/until.js';
 import { playInto, pulseUnavailable, recordMonitor, soundTimes, startPulseServer, type MonitorRecorder, type PulseServer } from '../support/pulse-server.js';
 import { startCli, type CliResult, type RunningCli } from '../support/run-cli.js';
 import { fliteSpeech } from '../support/speech-fixtures.js';
@@ -22,15 +23,6 @@ import { children } from '../support/child-processes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(check: () => T | undefined | false, timeoutMs: number, what: () => string): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await sleep(20);
-  }
-}
 
 /** What earshot itself said on stderr (its own lines start with "earshot: "). */
 const earshotLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('earshot: '));

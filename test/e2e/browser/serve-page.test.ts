@@ -6,6 +6,7 @@ import { browserUnavailable, launchWithFakeMicrophone, type FakeMicBrowser } fro
 import { startCli, type RunningCli } from '../../support/run-cli.js';
 import { writeScenario, type Scenario } from '../../support/speech-fixtures.js';
 import { modelFlags, SCRIPTED_REPLY, SCRIPTED_TRANSCRIPT } from '../../support/test-models.js';
+import { until } from '../../support/until.js';
 
 const unavailable = browserUnavailable();
 if (unavailable) console.log(`browser test skipped: ${unavailable}`);
@@ -46,15 +47,6 @@ const diagnostics = <T>(page: Page, read: (d: PageDiagnostics) => T | Promise<T>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const normalized = (s: string | null) => (s ?? '').replace(/\s+/g, ' ').trim();
 
