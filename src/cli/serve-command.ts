@@ -14,8 +14,9 @@ import { exitAfterFatal, fatalLine } from './fatal-exit.js';
 import { addHealthFlag, ServiceHooks, type HealthFlags } from './service-hooks.js';
 import { ServeLog, type ServeLogMode } from './serve-log.js';
 import { addIdleResetFlags, addLogContentFlag, idleResetOptions, type PrivacyFlags } from './privacy-flags.js';
+import { addToolAndMaskFlags, toolAndMaskOptions, type ToolAndMaskFlags } from './tool-and-mask-flags.js';
 
-interface ServeFlags extends ModelFlags, PrivacyFlags, HealthFlags {
+interface ServeFlags extends ModelFlags, PrivacyFlags, HealthFlags, ToolAndMaskFlags {
   host: string;
   port: number;
   token?: string;
@@ -62,6 +63,8 @@ or earshot generates one and prints the URL that carries it. Open the page with 
 listening hands-free on load (a kiosk), e.g. chromium --kiosk --autoplay-policy=no-user-gesture-required URL.`,
     );
   addModelFlags(cmd);
+  // The page plays a filler like any reply audio: masked as in earshot start.
+  addToolAndMaskFlags(cmd, 'phrase');
   addIdleResetFlags(cmd);
   addLogContentFlag(cmd);
   addHealthFlag(cmd);
@@ -93,6 +96,8 @@ async function serve(flags: ServeFlags): Promise<number> {
   if (token !== undefined && token.length === 0) throw new EarshotError('BAD_OPTION', '--token must not be empty');
 
   await checkBindable(flags.host, flags.port);
+  // A broken tools module is one line before any model loads; every session gets the same tools.
+  const acting = await toolAndMaskOptions(flags);
 
   const service = await ServiceHooks.start(flags, shared.models ?? {}, (line, event) => log.notice(line, event));
   const shutdown = new AbortController();
@@ -122,7 +127,7 @@ async function serve(flags: ServeFlags): Promise<number> {
   try {
     server = new VoiceServer({
       engines: common.engines,
-      agentOptions: { ...shared, ...idleResetOptions(flags), interruption: { ...shared.interruption, duplex: flags.duplex }, engineLoaders },
+      agentOptions: { ...shared, ...acting, ...idleResetOptions(flags), interruption: { ...shared.interruption, duplex: flags.duplex }, engineLoaders },
       serve: { ...flags.server, host: flags.host, port: flags.port, token, maxSessions: flags.maxSessions, idleTimeoutMs: flags.idleTimeout * 1000 },
     });
     log.attach(server);

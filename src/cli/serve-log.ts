@@ -66,6 +66,8 @@ export class ServeLog {
         return this.mode === 'plain' ? latencyLine(m) : undefined;
       case 'error':
         return this.mode === 'plain' ? `error (${m.code}): ${m.message}` : undefined;
+      case 'tool-result':
+        return this.mode === 'plain' ? `tool ${m.name} → ${m.status === 'ok' ? `ok in ${m.ms} ms` : m.status}` : undefined;
       default:
         return undefined;
     }
@@ -86,6 +88,8 @@ export function withoutContent(m: ServerMessage): Record<string, unknown> | unde
       return { type: m.type, turn: m.turn, heardMs: m.heardMs, interrupted: m.interrupted };
     case 'turn-end':
       return { type: m.type, turn: m.turn, interrupted: m.interrupted };
+    case 'tool-call':
+      return { type: m.type, turn: m.turn, name: m.name };
     default:
       return m;
   }

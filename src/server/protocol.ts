@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AgentState, ForgetReason } from '../agent/events.js';
 import type { TurnCompute, TurnStageTimes } from '../agent/turn-metrics.js';
+import type { ToolCallStatus } from '../tools/run-tool-call.js';
 
 /**
  * The web protocol's version. A client asks for it as the WebSocket subprotocol `earshot.v1`; a change that an
@@ -67,6 +68,10 @@ export type ServerMessage =
   | { type: 'metrics'; turn: number; interrupted: boolean; ms: TurnStageTimes; compute: TurnCompute }
   /** The conversation was forgotten (nobody spoke for the idle-reset time): the page clears its captions. */
   | { type: 'forgotten'; reason: ForgetReason }
+  /** The model called a tool of the operator's (`--tools`); the reply goes on once it returns. */
+  | { type: 'tool-call'; turn: number; name: string; args: unknown }
+  /** How that call ended (`ok`, `failed`, `timeout`, `cancelled`, …: see ToolCallStatus) and how long it took. */
+  | { type: 'tool-result'; turn: number; name: string; status: ToolCallStatus; ms: number }
   | { type: 'error'; code: ErrorCode; message: string };
 
 export type ErrorCode =

@@ -166,6 +166,8 @@ export class Session extends TypedEmitter<SessionEvents> {
     );
     agent.on('metrics', ({ turn, interrupted, ms, compute }) => this.send({ type: 'metrics', turn, interrupted, ms, compute }));
     agent.on('forgotten', ({ reason }) => this.send({ type: 'forgotten', reason }));
+    agent.on('tool-call', ({ turn, name, args }) => this.send({ type: 'tool-call', turn, name, args }));
+    agent.on('tool-result', ({ turn, name, status, ms }) => this.send({ type: 'tool-result', turn, name, status, ms }));
     agent.on('error', ({ error }) => this.error('turn-failed', error.message.split('\n')[0]));
   }
 

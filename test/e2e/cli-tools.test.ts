@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeScriptedLlama } from '../fixtures/models/gguf-llama.js';
 import { writeScriptedWhisperModel } from '../fixtures/models/whisper-ggml.js';
-import { runCli } from '../support/run-cli.js';
+import { SOCKET_PATH } from '../../src/server/voice-server.js';
+import { connectClient } from '../support/protocol-client.js';
+import { runCli, startCli } from '../support/run-cli.js';
+import { until } from '../support/until.js';
 import { writeScenario } from '../support/speech-fixtures.js';
 import { testModels } from '../support/test-models.js';
 
@@ -69,8 +72,31 @@ describe('earshot run --tools', () => {
     }
   });
 
+  it('earshot serve --tools: a page asks, the model calls the kiosk tool, and the page is told of the call and hears its result', async () => {
+    const cli = startCli(['serve', '--port', '0', '--tools', KIOSK_TOOLS, ...models], { guard: true });
+    try {
+      const url = await until(() => /serving (http:\/\/\S+)/.exec(cli.stderr())?.[1], 30_000, () => `the server (stderr: ${cli.stderr()})`);
+      const page = await connectClient(new URL(SOCKET_PATH, url.replace('http', 'ws')).href);
+      await page.next('hello');
+      page.send({ type: 'text', text: QUESTION });
+      expect(await page.next('tool-call')).toEqual({ type: 'tool-call', turn: 1, name: 'opening_hours', args: { day: 'sunday' } });
+      expect(await page.next('tool-result')).toEqual({ type: 'tool-result', turn: 1, name: 'opening_hours', status: 'ok', ms: expect.any(Number) });
+      const end = await page.next('turn-end', { timeoutMs: 30_000 });
+      expect(end.reply).toBe(ANSWER);
+      // The answer was played to the page, not only written.
+      expect(page.frames.filter((f) => f.turn === 1).length).toBeGreaterThan(0);
+      // The server's own log names the call and its outcome, not its arguments (no --log-content).
+      expect(cli.stdout()).toMatch(/^\[1\] tool opening_hours → ok in \d+ ms$/m);
+      expect(cli.stdout()).not.toContain('sunday');
+      page.close();
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+  });
+
   it('has --tools and --mask in --help', async () => {
-    for (const command of ['run', 'start']) {
+    for (const command of ['run', 'start', 'serve']) {
       const help = (await runCli([command, '--help'])).stdout.replace(/\s+/g, ' ');
       expect(help).toContain('--tools <file>');
       expect(help).toContain(`(choices: "off", "earcon", "phrase", default: "${command === 'run' ? 'off' : 'phrase'}")`);

@@ -78,10 +78,12 @@ describe('what serve logs', () => {
       { type: 'turn-end', turn: 1, transcript: QUESTION, reply: REPLY, spoken: REPLY, interrupted: false },
       { type: 'metrics', turn: 1, interrupted: false, ms: { endpoint: 500, transcript: 600, total: 900 }, compute: { stt: 100 } },
       { type: 'forgotten', reason: 'idle' },
+      { type: 'tool-call', turn: 2, name: 'directions', args: { to: 'Vermeer room' } },
+      { type: 'tool-result', turn: 2, name: 'directions', status: 'ok', ms: 3 },
     ];
     const logged = messages.map(withoutContent).filter((m) => m !== undefined);
     expect(JSON.stringify(logged)).not.toMatch(/Vermeer|until six/);
-    expect(logged.map((m) => m!.type)).toEqual(['transcript', 'sentence-start', 'sentence-end', 'turn-end', 'metrics', 'forgotten']);
+    expect(logged.map((m) => m!.type)).toEqual(['transcript', 'sentence-start', 'sentence-end', 'turn-end', 'metrics', 'forgotten', 'tool-call', 'tool-result']);
   });
 });
 
