@@ -1,6 +1,6 @@
 import type { ServerMessage } from '../server/protocol.js';
 import type { VoiceServer } from '../server/voice-server.js';
-import { latencyLine } from './turn-report.js';
+import { latencyLine, toolCallLine } from './turn-report.js';
 
 /**
  * What `earshot serve` prints: `plain` shows connections and each conversation's lines (prefixed with the
@@ -67,7 +67,8 @@ export class ServeLog {
       case 'error':
         return this.mode === 'plain' ? `error (${m.code}): ${m.message}` : undefined;
       case 'tool-result':
-        return this.mode === 'plain' ? `tool ${m.name} → ${m.status === 'ok' ? `ok in ${m.ms} ms` : m.status}` : undefined;
+        // The page's message carries no arguments or error text, so the line never holds them.
+        return this.mode === 'plain' ? toolCallLine(m, false) : undefined;
       default:
         return undefined;
     }

@@ -26,7 +26,10 @@ export function metricsJsonLine(m: TurnMetrics, content: boolean): string {
 }
 
 /** One line per tool call: what was called, with what (only with `content`), and how it ended. */
-export function toolCallLine(r: AgentEvents['tool-result'], content: boolean): string {
+export function toolCallLine(
+  r: Pick<AgentEvents['tool-result'], 'name' | 'status' | 'ms'> & Partial<Pick<AgentEvents['tool-result'], 'args' | 'error'>>,
+  content: boolean,
+): string {
   const ended = r.status === 'ok' ? `ok in ${r.ms} ms` : content ? `${r.status}: ${r.error ?? ''}` : r.status;
   return `tool ${r.name}${content ? ` ${JSON.stringify(r.args ?? {})}` : ''} → ${ended}`;
 }
