@@ -24,6 +24,32 @@ function micFrame(played: Float32Array, end: number, delay: number, gain: number
   return f;
 }
 
+/**
+ * Plays `voice` from t0 = 1000 ms and hears it back 60 ms later at half its level, one microphone frame at a
+ * time, frame n arriving `lateMs(n)` after it was captured. The gate hears every frame (it counts the
+ * microphone's samples); only frames with echo are counted: how many, how many it called the user, and the
+ * residual's share of each.
+ */
+function hearEcho(gate: EchoGate, voice: Float32Array, lateMs: (frame: number) => number) {
+  const t0 = 1000;
+  const delay = Math.round(0.06 * RATE);
+  let reported = 0;
+  let echoFrames = 0;
+  let userFlags = 0;
+  const residualRatios: number[] = [];
+  for (let end = 8000, n = 0; end < voice.length; end += FRAME, n++) {
+    play(gate, voice, t0, reported, end);
+    reported = Math.max(reported, Math.ceil(end / 320) * 320);
+    const frame = micFrame(voice, end, delay, 0.5);
+    const { residual, userLikely } = gate.cancel(frame, t0 + (end / RATE) * 1000 + lateMs(n));
+    if (rms(frame) < 0.01) continue;
+    residualRatios.push(rms(residual) / rms(frame));
+    echoFrames++;
+    if (userLikely) userFlags++;
+  }
+  return { echoFrames, userFlags, residualRatios };
+}
+
 describe('EchoGate', () => {
   let agentVoice: Float32Array;
   let person: Float32Array;
@@ -34,23 +60,7 @@ describe('EchoGate', () => {
 
   it('finds the playback-to-microphone delay and removes the echo', () => {
     const gate = new EchoGate();
-    const t0 = 1000;
-    const delay = Math.round(0.06 * RATE);
-    let reported = 0;
-    let echoFrames = 0;
-    let userFlags = 0;
-    const residualRatios: number[] = [];
-    for (let end = 8000; end < agentVoice.length; end += FRAME) {
-      play(gate, agentVoice, t0, reported, end);
-      reported = Math.max(reported, Math.ceil(end / 320) * 320);
-      const frame = micFrame(agentVoice, end, delay, 0.5);
-      // The gate hears every frame (it counts the microphone's samples); only frames with echo are judged here.
-      const { residual, userLikely } = gate.cancel(frame, t0 + (end / RATE) * 1000);
-      if (rms(frame) < 0.01) continue;
-      residualRatios.push(rms(residual) / rms(frame));
-      echoFrames++;
-      if (userLikely) userFlags++;
-    }
+    const { echoFrames, userFlags, residualRatios } = hearEcho(gate, agentVoice, () => 0);
     expect(echoFrames).toBeGreaterThan(50);
     expect(gate.delayMs).toBeCloseTo(60, 0);
     residualRatios.sort((a, b) => a - b);
@@ -81,22 +91,8 @@ describe('EchoGate', () => {
 
   it('places frames by their sample count: frames delivered late and in bursts still line up with the echo', () => {
     const gate = new EchoGate();
-    const t0 = 1000;
-    const delay = Math.round(0.06 * RATE);
-    let reported = 0;
-    let echoFrames = 0;
-    let userFlags = 0;
-    for (let end = 8000; end < agentVoice.length; end += FRAME) {
-      play(gate, agentVoice, t0, reported, end);
-      reported = Math.max(reported, Math.ceil(end / 320) * 320);
-      const frame = micFrame(agentVoice, end, delay, 0.5);
-      // A busy event loop: every fourth frame arrives on time, the three before it up to 90 ms late.
-      const lateMs = [90, 60, 30, 0][Math.round((end - 8000) / FRAME) % 4];
-      const { userLikely } = gate.cancel(frame, t0 + (end / RATE) * 1000 + lateMs);
-      if (rms(frame) < 0.01) continue;
-      echoFrames++;
-      if (userLikely) userFlags++;
-    }
+    // A busy event loop: every fourth frame arrives on time, the three before it up to 90 ms late.
+    const { echoFrames, userFlags } = hearEcho(gate, agentVoice, (frame) => [90, 60, 30, 0][frame % 4]);
     expect(echoFrames).toBeGreaterThan(50);
     expect(userFlags / echoFrames).toBeLessThan(0.05);
   });
